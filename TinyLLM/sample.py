@@ -1,0 +1,69 @@
+"""Generate text from a trained TinyLLM checkpoint.
+
+    cd TinyLLM
+    python sample.py                                  # from results/lstm/best.pt
+    python sample.py --prompt "ROMEO:" --length 400 --temperature 0.7 --top-k 20
+    python sample.py --checkpoint results/gru/best.pt --seed 3
+
+Lower temperatures give safer, more repetitive text; --top-k keeps only the k likeliest
+characters at each step.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # run from any folder
+
+from config import STAGE_DIR  # noqa: E402
+from model import build_model, generate  # noqa: E402
+
+from shared import text, training  # noqa: E402
+from shared.errors import UserError, run_main  # noqa: E402
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument("--checkpoint", default=str(STAGE_DIR / "results" / "lstm" / "best.pt"),
+                        help="checkpoint written by train.py")
+    parser.add_argument("--prompt", default="\n", help="text to continue")
+    parser.add_argument("--length", type=int, default=500, help="characters to generate")
+    parser.add_argument("--temperature", type=float, default=0.8,
+                        help="divide the logits by this before sampling (> 0)")
+    parser.add_argument("--top-k", type=int, default=None,
+                        help="sample only among the k likeliest characters")
+    parser.add_argument("--seed", type=int, default=1337, help="random seed")
+    parser.add_argument("--device", default="auto", choices=list(training.DEVICES),
+                        help="auto picks cuda, then mps, then cpu")
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> str:
+    args = parse_args(argv)
+    if args.temperature <= 0:
+        raise UserError(f"--temperature must be positive, got {args.temperature}")
+    if args.length < 1 or (args.top_k is not None and args.top_k < 1):
+        raise UserError("--length and --top-k must be at least 1")
+    if not args.prompt:
+        raise UserError("--prompt is empty; give at least one character")
+    device = training.pick_device(args.device)
+    checkpoint = training.load_checkpoint(args.checkpoint, map_location=device)
+    vocab = text.CharVocab.from_saved(checkpoint["vocab"])
+    prompt_ids = vocab.encode(args.prompt, strict=True)
+    model = build_model(checkpoint["model_config"]).to(device)
+    model.load_state_dict(checkpoint["model"])
+    generator = torch.Generator().manual_seed(args.seed)
+    ids = generate(model, prompt_ids, args.length, args.temperature, args.top_k,
+                   generator=generator, device=device, never=(0,))
+    completion = args.prompt + vocab.decode(ids)
+    print(completion)
+    return completion
+
+
+if __name__ == "__main__":
+    run_main(main)

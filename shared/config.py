@@ -1,0 +1,48 @@
+"""Settings dataclasses <-> argparse flags, so a stage declares each setting once.
+
+A field `hidden_size: int = field(default=512, metadata={"help": "..."})` becomes the flag
+`--hidden-size` with that help text and default; `choices` in the metadata restricts values;
+booleans become `--flag / --no-flag`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import types
+import typing
+
+
+def _base_type(hint):
+    """`int | None` -> int; `str` -> str."""
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(hint) if a is not type(None)]
+        return args[0]
+    return hint
+
+
+def add_dataclass_arguments(parser: argparse.ArgumentParser, cls, skip: tuple[str, ...] = ()):
+    """Add one flag per dataclass field (except those in `skip`)."""
+    hints = typing.get_type_hints(cls)
+    for f in dataclasses.fields(cls):
+        if f.name in skip or not f.init:
+            continue
+        flag = "--" + f.name.replace("_", "-")
+        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+        kind = _base_type(hints[f.name])
+        help_text = f.metadata.get("help", "")
+        if kind is bool:
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=default,
+                                help=help_text)
+        else:
+            parser.add_argument(flag, type=kind, default=default, metavar=f.metadata.get("metavar"),
+                                choices=f.metadata.get("choices"),
+                                help=f"{help_text} (default: {default})")
+    return parser
+
+
+def config_from_args(cls, args: argparse.Namespace, **overrides):
+    """Build the dataclass from parsed flags; `overrides` win."""
+    values = {f.name: getattr(args, f.name) for f in dataclasses.fields(cls) if hasattr(args, f.name)}
+    values.update(overrides)
+    return cls(**values)

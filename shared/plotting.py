@@ -1,0 +1,43 @@
+"""Plots saved straight to PNG files (Agg backend: works with no screen, never calls show())."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
+
+
+def plot_loss_curves(
+    history: dict[str, list[float]],
+    path: str | Path,
+    title: str = "Loss",
+    ylabel: str = "loss (nats per token)",
+    baselines: dict[str, float] | None = None,
+) -> Path:
+    """Train and validation loss against step; optional horizontal lines for baselines.
+
+    `history` holds `step`, `train_loss` (logged at every step in `step`) and optionally
+    `val_step` / `val_loss` for the less frequent validation evaluations.
+    """
+    path = Path(path)
+    fig, ax = plt.subplots(figsize=(7, 4.2), dpi=110)
+    if history.get("train_loss"):
+        ax.plot(history["step"], history["train_loss"], label="train", color="tab:blue", lw=1)
+    if history.get("val_loss"):
+        ax.plot(history["val_step"], history["val_loss"], "o-", label="validation",
+                color="tab:orange", lw=1.5, ms=3)
+    for (name, value), style in zip((baselines or {}).items(), ("--", ":", "-."), strict=False):
+        ax.axhline(value, color="grey", ls=style, lw=1, label=name)
+    ax.set_xlabel("step")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+    return path

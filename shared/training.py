@@ -1,0 +1,125 @@
+"""Small training helpers every stage uses: seeds, devices, run folders, JSON, checkpoints.
+
+Files are written atomically (temporary file in the same folder, then `os.replace`), so an
+interrupted run never leaves a half-written checkpoint or metrics file behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from shared.errors import UserError
+
+DEVICES = ("auto", "cpu", "cuda", "mps")
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and PyTorch so a CPU run repeats exactly."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def pick_device(name: str = "auto") -> torch.device:
+    """`auto` picks cuda, then mps, then cpu; asking for a missing device is a clear error."""
+    if name not in DEVICES:
+        raise UserError(f"--device {name}: choose one of {', '.join(DEVICES)}")
+    has_mps = getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available()
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "mps" if has_mps else "cpu"
+    if name == "cuda" and not torch.cuda.is_available():
+        raise UserError("--device cuda: no CUDA GPU is visible to PyTorch; use --device cpu")
+    if name == "mps" and not has_mps:
+        raise UserError("--device mps: Apple's MPS backend is not available; use --device cpu")
+    return torch.device(name)
+
+
+def set_threads(threads: int | None) -> int:
+    """Use `threads` CPU threads (default: PyTorch's choice, usually one per core)."""
+    if threads:
+        torch.set_num_threads(threads)
+    return torch.get_num_threads()
+
+
+def count_params(model: torch.nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+def run_dir(out_dir: str | Path, run_name: str) -> Path:
+    """`<out_dir>/<run_name>/`, created if missing."""
+    path = Path(out_dir) / run_name
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _atomic_write(path: Path, write) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return path
+
+
+def write_json(path: str | Path, data: dict[str, Any]) -> Path:
+    """Pretty, sorted JSON written atomically (config.json, metrics.json, ...)."""
+    text = json.dumps(data, indent=2, sort_keys=True, default=str) + "\n"
+    return _atomic_write(Path(path), lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+
+
+def read_json(path: str | Path) -> dict[str, Any]:
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def save_checkpoint(path: str | Path, checkpoint: dict[str, Any]) -> Path:
+    """Save a checkpoint dict (model state, optimizer state, model config, step, ...)."""
+    return _atomic_write(Path(path), lambda tmp: torch.save(checkpoint, tmp))
+
+
+def _differences(saved: Any, expected: Any) -> str:
+    if isinstance(saved, dict) and isinstance(expected, dict):
+        keys = sorted(set(saved) | set(expected))
+        diffs = [f"{k}: {saved.get(k)!r} in checkpoint, {expected.get(k)!r} now"
+                 for k in keys if saved.get(k) != expected.get(k)]
+        return "; ".join(diffs[:3])
+    if isinstance(saved, str) and isinstance(expected, str):
+        only_saved = "".join(sorted(set(saved) - set(expected)))
+        only_now = "".join(sorted(set(expected) - set(saved)))
+        return f"only in checkpoint: {only_saved!r}, only now: {only_now!r}"
+    return "they differ"
+
+
+def load_checkpoint(path: str | Path, expect: dict[str, Any] | None = None,
+                    map_location: str | torch.device = "cpu") -> dict[str, Any]:
+    """Load a checkpoint; refuse it if any entry in `expect` (e.g. model config,
+    vocabulary) differs from what was saved, naming the difference."""
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"no checkpoint at {path}; train one first (or check --out-dir/--run-name)")
+    try:
+        checkpoint = torch.load(path, map_location=map_location, weights_only=False)
+    except Exception as err:  # a truncated or foreign file: say so in one line
+        raise UserError(f"{path} is not a readable checkpoint ({type(err).__name__})") from None
+    for key, expected in (expect or {}).items():
+        if key not in checkpoint:
+            raise UserError(f"{path} has no {key!r}: it was not written by this stage")
+        if checkpoint[key] != expected:
+            what = key.replace("_", " ")
+            raise UserError(
+                f"{path} was trained with a different {what} ({_differences(checkpoint[key], expected)}); "
+                "use the same settings, or a new --run-name to start afresh"
+            )
+    return checkpoint

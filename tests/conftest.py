@@ -1,0 +1,51 @@
+"""Shared test helpers: run a stage script as a user would, in a subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# Caches inside the workspace, quiet TensorFlow, CPU only: the same for every test.
+for name, sub in (("KERAS_HOME", "keras"), ("MPLCONFIGDIR", "matplotlib"),
+                  ("HF_HOME", "huggingface"), ("XDG_CACHE_HOME", "")):
+    os.environ.setdefault(name, str(ROOT / ".cache" / sub))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+os.environ["CUDA_VISIBLE_DEVICES"] = ""
+
+
+def run_script(script: str, *args: str, cwd: Path | None = None, check: bool = True,
+               timeout: float = 600) -> subprocess.CompletedProcess:
+    """`python <ROOT>/<script> args...`, capturing output; fail loudly with stderr if asked."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.run([sys.executable, str(ROOT / script), *map(str, args)], cwd=cwd,
+                          capture_output=True, text=True, timeout=timeout, env=env)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"{script} {' '.join(map(str, args))} exited {proc.returncode}:\n"
+                             f"{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+    return proc
+
+
+def read_json(path: Path) -> dict:
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def assert_one_line_error(proc: subprocess.CompletedProcess, *fragments: str) -> None:
+    """A user error: exit status 2, one line on stderr that names the problem, no traceback."""
+    lines = [line for line in proc.stderr.strip().splitlines() if line.strip()]
+    assert proc.returncode == 2, (proc.returncode, proc.stderr[-2000:])
+    assert len(lines) == 1 and lines[0].startswith("error: "), proc.stderr[-2000:]
+    for fragment in fragments:
+        assert fragment in lines[0], (fragment, lines[0])
+
+
+@pytest.fixture
+def shakespeare_snippet() -> str:
+    return (Path(__file__).parent / "data" / "snippet.md").read_text(encoding="utf-8")

@@ -1,0 +1,156 @@
+"""TinyLLM as a user runs it: train.py and sample.py in subprocesses, with --smoke."""
+
+import math
+import signal
+import subprocess
+import sys
+
+import pytest
+from conftest import ROOT, assert_one_line_error, read_json, run_script
+
+TRAIN, SAMPLE = "TinyLLM/train.py", "TinyLLM/sample.py"
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def smoke_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("tinyllm")
+    proc = run_script(TRAIN, "--smoke", "--out-dir", out, "--run-name", "smoke")
+    return out / "smoke", proc
+
+
+def test_smoke_writes_every_artifact_and_beats_uniform(smoke_run):
+    run, proc = smoke_run
+    for name in ("config.json", "metrics.json", "history.json", "loss_curve.png", "sample.txt",
+                 "best.pt", "last.pt"):
+        assert (run / name).is_file(), name
+    m = read_json(run / "metrics.json")
+    for key in ("val_loss", "val_bits_per_char", "params", "train_seconds", "tokens_per_second"):
+        assert math.isfinite(m[key]) and m[key] > 0, key
+    assert m["val_loss"] < m["val_uniform_loss"] - 0.5  # it learned something in 60 steps
+    assert m["val_bits_per_char"] == pytest.approx(m["val_loss"] / math.log(2))
+    assert m["val_chars"] == m["val_tokens"] > 100_000  # the whole validation split
+    assert m["steps"] == 60 and m["model"] == "lstm"
+    assert all(math.isfinite(x) for x in read_json(run / "history.json")["train_loss"])
+    assert read_json(run / "config.json")["smoke"] is True
+    assert "val loss" in proc.stdout and "sample (temperature" in proc.stdout
+
+
+def test_sample_from_checkpoint(smoke_run):
+    run, _ = smoke_run
+    proc = run_script(SAMPLE, "--checkpoint", run / "best.pt", "--prompt", "KING:",
+                      "--length", "80", "--top-k", "10", "--seed", "3")
+    assert proc.stdout.startswith("KING:")
+    assert len(proc.stdout.rstrip("\n")) >= len("KING:") + 60  # 80 chars, minus trailing newlines
+    again = run_script(SAMPLE, "--checkpoint", run / "best.pt", "--prompt", "KING:",
+                       "--length", "80", "--top-k", "10", "--seed", "3")
+    assert again.stdout == proc.stdout  # same seed, same text
+
+
+@pytest.mark.parametrize("model", ["bigram", "rnn", "gru"])
+def test_other_rungs_of_the_ladder_train(tmp_path, model):
+    run_script(TRAIN, "--smoke", "--model", model, "--max-steps", "20", "--out-dir", tmp_path)
+    m = read_json(tmp_path / f"smoke-{model}" / "metrics.json")
+    assert m["model"] == model and m["val_loss"] < m["val_uniform_loss"]
+
+
+def test_same_seed_same_loss(tmp_path):
+    for name in ("a", "b"):
+        run_script(TRAIN, "--smoke", "--max-steps", "30", "--out-dir", tmp_path, "--run-name", name)
+    a, b = (read_json(tmp_path / n / "metrics.json") for n in ("a", "b"))
+    assert a["val_loss"] == b["val_loss"]
+    assert read_json(tmp_path / "a" / "history.json")["train_loss"] == \
+        read_json(tmp_path / "b" / "history.json")["train_loss"]
+
+
+def test_ctrl_c_saves_and_resume_matches_an_uninterrupted_run(tmp_path):
+    common = ["--smoke", "--max-steps", "400", "--eval-interval", "20", "--out-dir", tmp_path]
+    proc = subprocess.Popen([sys.executable, "-u", str(ROOT / TRAIN), *map(str, common),
+                             "--run-name", "cut"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    for line in proc.stdout:  # wait for the first evaluation, then press "Ctrl-C"
+        if line.startswith("step "):
+            proc.send_signal(signal.SIGINT)
+            break
+    stdout, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 130, stdout
+    assert "interrupted at step" in stdout
+    import torch
+
+    cut_step = torch.load(tmp_path / "cut" / "last.pt", weights_only=False)["step"]
+    assert 20 <= cut_step < 400
+    resumed = run_script(TRAIN, *common, "--run-name", "cut", "--resume")
+    assert f"resuming {tmp_path / 'cut'} at step {cut_step}" in resumed.stdout
+    run_script(TRAIN, *common, "--run-name", "whole")
+    cut, whole = (read_json(tmp_path / n / "metrics.json") for n in ("cut", "whole"))
+    assert cut["steps"] == whole["steps"] == 400
+    assert cut["val_loss"] == pytest.approx(whole["val_loss"], abs=1e-6)
+    assert read_json(tmp_path / "cut" / "history.json")["train_loss"] == \
+        read_json(tmp_path / "whole" / "history.json")["train_loss"]
+
+
+# ---- bad input: one line on stderr, exit status 2 ---------------------------------------
+
+def test_empty_data_file(tmp_path):
+    (tmp_path / "empty.txt").write_text("", encoding="utf-8")
+    proc = run_script(TRAIN, "--smoke", "--data", tmp_path / "empty.txt", "--out-dir", tmp_path,
+                      check=False)
+    assert_one_line_error(proc, "empty")
+
+
+def test_non_utf8_data_file(tmp_path):
+    (tmp_path / "latin.txt").write_bytes("Ma\xf1ana ser\xe1 otro d\xeda. ".encode("latin-1") * 50)
+    proc = run_script(TRAIN, "--smoke", "--data", tmp_path / "latin.txt", "--out-dir", tmp_path,
+                      check=False)
+    assert_one_line_error(proc, "not UTF-8")
+
+
+def test_text_shorter_than_sequence(tmp_path):
+    (tmp_path / "short.txt").write_text("To be, or not to be.\n", encoding="utf-8")
+    proc = run_script(TRAIN, "--smoke", "--data", tmp_path / "short.txt", "--out-dir", tmp_path,
+                      check=False)
+    assert_one_line_error(proc, "21 characters", "--seq-len")
+    # Long enough for one batch of training, but the last 10% is shorter than --seq-len.
+    (tmp_path / "medium.txt").write_text("abcdefghij" * 60, encoding="utf-8")
+    proc = run_script(TRAIN, "--smoke", "--data", tmp_path / "medium.txt", "--batch-size", "2",
+                      "--out-dir", tmp_path, check=False)
+    assert_one_line_error(proc, "validation text", "--seq-len")
+
+
+def test_own_text_file_trains(tmp_path):
+    (tmp_path / "mine.txt").write_text("the cat sat on the mat. " * 400, encoding="utf-8")
+    run_script(TRAIN, "--smoke", "--data", tmp_path / "mine.txt", "--out-dir", tmp_path,
+               "--run-name", "mine")
+    m = read_json(tmp_path / "mine" / "metrics.json")
+    assert m["vocab_size"] == 12  # 11 distinct characters + the unknown slot
+    assert m["val_loss"] < m["val_uniform_loss"]
+
+
+def test_prompt_with_unseen_characters(smoke_run):
+    run, _ = smoke_run
+    proc = run_script(SAMPLE, "--checkpoint", run / "best.pt", "--prompt", "KING€:", check=False)
+    assert_one_line_error(proc, "never saw", "'€'")
+
+
+def test_missing_checkpoint_for_sample(tmp_path):
+    proc = run_script(SAMPLE, "--checkpoint", tmp_path / "nothing.pt", check=False)
+    assert_one_line_error(proc, "no checkpoint at")
+
+
+def test_resume_refuses_other_model_or_vocabulary(smoke_run, tmp_path):
+    run, _ = smoke_run
+    out = run.parent
+    proc = run_script(TRAIN, "--smoke", "--resume", "--hidden-size", "32", "--out-dir", out,
+                      "--run-name", "smoke", check=False)
+    assert_one_line_error(proc, "different model config", "hidden_size: 64 in checkpoint, 32 now")
+    # Same vocabulary size, different characters: only the vocabulary check can catch it.
+    (tmp_path / "abc.txt").write_text("abc abc cab\n" * 300, encoding="utf-8")
+    (tmp_path / "abd.txt").write_text("abd abd dab\n" * 300, encoding="utf-8")
+    run_script(TRAIN, "--smoke", "--max-steps", "5", "--data", tmp_path / "abc.txt",
+               "--out-dir", tmp_path, "--run-name", "abc")
+    proc = run_script(TRAIN, "--smoke", "--resume", "--data", tmp_path / "abd.txt",
+                      "--out-dir", tmp_path, "--run-name", "abc", check=False)
+    assert_one_line_error(proc, "different vocab", "only now: 'd'")
+    proc = run_script(TRAIN, "--smoke", "--resume", "--out-dir", tmp_path, "--run-name", "none",
+                      check=False)
+    assert_one_line_error(proc, "no checkpoint at")
