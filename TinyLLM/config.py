@@ -26,17 +26,17 @@ class TinyConfig:
     embed_size: int = field(default=64, metadata={"help": "character embedding width"})
     hidden_size: int = field(default=512, metadata={"help": "recurrent state width"})
     num_layers: int = field(default=1, metadata={"help": "stacked recurrent layers"})
-    dropout: float = field(default=0.1, metadata={"help": "dropout on embeddings and outputs"})
+    dropout: float = field(default=0.0, metadata={"help": "dropout on embeddings and outputs"})
     # optimisation
     seq_len: int = field(default=128, metadata={
         "help": "characters per chunk: how far back gradients flow (truncated BPTT)"})
     batch_size: int = field(default=64, metadata={"help": "parallel text streams per step"})
-    lr: float = field(default=3e-3, metadata={"help": "peak Adam learning rate"})
-    max_steps: int = field(default=1500, metadata={"help": "optimizer steps in the run"})
+    lr: float = field(default=5e-3, metadata={"help": "peak Adam learning rate"})
+    max_steps: int = field(default=650, metadata={"help": "optimizer steps in the run"})
     warmup_steps: int = field(default=50, metadata={"help": "linear learning-rate warm-up"})
     grad_clip: float = field(default=1.0, metadata={"help": "clip the gradient norm to this"})
     # evaluation and output
-    eval_interval: int = field(default=250, metadata={
+    eval_interval: int = field(default=130, metadata={
         "help": "evaluate on validation (and checkpoint) every N steps"})
     eval_chars: int = field(default=40_000, metadata={
         "help": "validation characters used by the interval evaluations (the final one uses all)"})

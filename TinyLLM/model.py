@@ -26,6 +26,7 @@ class Bigram(nn.Module):
     def __init__(self, vocab_size: int, **_unused):
         super().__init__()
         self.table = nn.Embedding(vocab_size, vocab_size)
+        nn.init.zeros_(self.table.weight)  # start at the uniform distribution, loss = ln(vocab)
 
     def forward(self, idx, state=None):
         return self.table(idx), None  # (batch, time, vocab); no state to carry

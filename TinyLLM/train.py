@@ -58,8 +58,9 @@ def check_lengths(train_ids: torch.Tensor, val_ids: torch.Tensor, cfg: TinyConfi
     need = (cfg.batch_size + 1) * cfg.seq_len + 1
     if len(train_ids) < need:
         raise UserError(
-            f"the training text has {len(train_ids)} characters, fewer than the {need} that "
-            f"--batch-size {cfg.batch_size} x --seq-len {cfg.seq_len} needs; "
+            f"the text is too short: its {len(train_ids) + len(val_ids)} characters leave "
+            f"{len(train_ids)} for training, fewer than the {need} that --batch-size "
+            f"{cfg.batch_size} x --seq-len {cfg.seq_len} needs; "
             "use a longer text or smaller --seq-len/--batch-size")
     if len(val_ids) < cfg.seq_len + 1:
         raise UserError(

@@ -113,7 +113,7 @@ def test_text_shorter_than_sequence(tmp_path):
     # Long enough for one batch of training, but the last 10% is shorter than --seq-len.
     (tmp_path / "medium.txt").write_text("abcdefghij" * 60, encoding="utf-8")
     proc = run_script(TRAIN, "--smoke", "--data", tmp_path / "medium.txt", "--batch-size", "2",
-                      "--out-dir", tmp_path, check=False)
+                      "--seq-len", "64", "--out-dir", tmp_path, check=False)
     assert_one_line_error(proc, "validation text", "--seq-len")
 
 
