@@ -7,8 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from model import MODELS
-
+MODELS = ("bigram", "rnn", "gru", "lstm")  # the ladder, simplest first
 STAGE_DIR = Path(__file__).resolve().parent
 
 
@@ -21,7 +20,7 @@ class TinyConfig:
     data: str | None = field(default=None, metadata={
         "help": "train on your own UTF-8 text file instead of Shakespeare", "metavar": "PATH"})
     # model
-    model: str = field(default="lstm", metadata={
+    model: str = field(default="gru", metadata={
         "help": "which rung of the ladder to train", "choices": list(MODELS)})
     embed_size: int = field(default=64, metadata={"help": "character embedding width"})
     hidden_size: int = field(default=512, metadata={"help": "recurrent state width"})

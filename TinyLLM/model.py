@@ -17,8 +17,6 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-MODELS = ("bigram", "rnn", "gru", "lstm")
-
 
 class Bigram(nn.Module):
     """Next-character logits from the current character alone: the simplest neural LM."""

@@ -16,9 +16,10 @@ STAGE_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(STAGE_DIR.parent))
 
 from shared import reporting, training  # noqa: E402
+from shared.config import load_stage_config  # noqa: E402
 
-LADDER = ("bigram", "rnn", "gru", "lstm")
-DEFAULT_MODEL = "lstm"
+_config = load_stage_config(STAGE_DIR / "config.py")
+LADDER, DEFAULT_MODEL = _config.MODELS, _config.TinyConfig().model
 
 
 def results_table(runs: dict[str, dict]) -> str:
@@ -45,7 +46,26 @@ def summary(runs: dict[str, dict]) -> str:
             f"{m['steps']:,} steps in {m['train_seconds']:.0f} s of training on "
             f"{m.get('threads', 2)} CPU threads, against {m['val_uniform_loss']:.3f} for a uniform "
             f"guess and {m['val_bigram_counts_loss']:.3f} for counted bigrams. Validation is the "
-            f"last 10% of the `tiny` corpus ({m['val_chars']:,} characters).")
+            f"last 10% of the `tiny` corpus ({m['val_chars']:,} characters). Lowest validation "
+            f"loss in the default budget: **{min(runs, key=lambda k: runs[k]['val_loss'])}**; "
+            f"fastest per character: {max(runs, key=lambda k: runs[k]['tokens_per_second'])}.")
+
+
+def target_line() -> str:
+    """The stage's speed/accuracy target, as measured by `make bench` (results/bench.json)."""
+    path = STAGE_DIR.parent / "results" / "bench.json"
+    if not path.is_file():
+        return ""
+    bench = training.read_json(path)["tinyllm"]
+    row = next((r for r in bench["rows"] if r["model"] == DEFAULT_MODEL), None)
+    if row is None:
+        return ""
+    met = row["val_loss"] <= bench["target_val_loss"] and row["wall_seconds"] <= bench["target_seconds"]
+    return (f"\n\nTarget: at most {bench['target_val_loss']} nats/char within "
+            f"{bench['target_seconds'] / 60:.0f} minutes on 2 cores. "
+            f"{'Met' if met else 'Not met'}: {row['val_loss']:.3f} nats/char, "
+            f"{row['wall_seconds']:.0f} s for the whole run (start-up and final evaluation included) "
+            f"on a {training.read_json(path)['machine']['cpu_count']}-core machine.")
 
 
 def main(argv=None) -> int:
@@ -65,7 +85,7 @@ def main(argv=None) -> int:
         encoding="utf-8").strip("\n")
     config = training.read_json(STAGE_DIR / "results" / f"reference-{DEFAULT_MODEL}" / "config.json")
     sections = {
-        "results-summary": summary(runs),
+        "results-summary": summary(runs) + target_line(),
         "results-table": results_table(runs),
         "sample": f"Temperature {config['temperature']}, prompt: a newline.\n\n```text\n{sample}\n```",
     }

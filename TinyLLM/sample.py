@@ -1,7 +1,7 @@
 """Generate text from a trained TinyLLM checkpoint.
 
     cd TinyLLM
-    python sample.py                                  # from results/lstm/best.pt
+    python sample.py                                  # from results/gru/best.pt
     python sample.py --prompt "ROMEO:" --length 400 --temperature 0.7 --top-k 20
     python sample.py --checkpoint results/gru/best.pt --seed 3
 
@@ -19,17 +19,19 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # run from any folder
 
-from config import STAGE_DIR  # noqa: E402
+from config import STAGE_DIR, TinyConfig  # noqa: E402
 from model import build_model, generate  # noqa: E402
 
 from shared import text, training  # noqa: E402
 from shared.errors import UserError, run_main  # noqa: E402
 
+DEFAULT_RUN = TinyConfig().model  # train.py's default run name
+
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    parser.add_argument("--checkpoint", default=str(STAGE_DIR / "results" / "lstm" / "best.pt"),
+    parser.add_argument("--checkpoint", default=str(STAGE_DIR / "results" / DEFAULT_RUN / "best.pt"),
                         help="checkpoint written by train.py")
     parser.add_argument("--prompt", default="\n", help="text to continue")
     parser.add_argument("--length", type=int, default=500, help="characters to generate")

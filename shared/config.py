@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import importlib.util
+import sys
 import types
 import typing
+from pathlib import Path
 
 
 def _base_type(hint):
@@ -46,3 +49,14 @@ def config_from_args(cls, args: argparse.Namespace, **overrides):
     values = {f.name: getattr(args, f.name) for f in dataclasses.fields(cls) if hasattr(args, f.name)}
     values.update(overrides)
     return cls(**values)
+
+
+def load_stage_config(path: str | Path):
+    """Import a stage's config.py by path (for reports and benchmarks outside the stage,
+    without putting the stage folder on sys.path, since stages' module names overlap)."""
+    path = Path(path)
+    spec = importlib.util.spec_from_file_location(f"_{path.parent.name}_config", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module

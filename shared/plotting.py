@@ -16,19 +16,24 @@ def plot_loss_curves(
     title: str = "Loss",
     ylabel: str = "loss (nats per token)",
     baselines: dict[str, float] | None = None,
+    val_label: str = "validation",
+    points: dict[str, tuple[float, float]] | None = None,
 ) -> Path:
     """Train and validation loss against step; optional horizontal lines for baselines.
 
     `history` holds `step`, `train_loss` (logged at every step in `step`) and optionally
-    `val_step` / `val_loss` for the less frequent validation evaluations.
+    `val_step` / `val_loss` for the less frequent validation evaluations. `points` marks single
+    results, e.g. `{"final, whole validation": (step, loss)}`.
     """
     path = Path(path)
     fig, ax = plt.subplots(figsize=(7, 4.2), dpi=110)
     if history.get("train_loss"):
         ax.plot(history["step"], history["train_loss"], label="train", color="tab:blue", lw=1)
     if history.get("val_loss"):
-        ax.plot(history["val_step"], history["val_loss"], "o-", label="validation",
+        ax.plot(history["val_step"], history["val_loss"], "o-", label=val_label,
                 color="tab:orange", lw=1.5, ms=3)
+    for name, (x, y) in (points or {}).items():
+        ax.plot([x], [y], "*", color="tab:red", ms=11, label=f"{name}: {y:.3f}")
     for (name, value), style in zip((baselines or {}).items(), ("--", ":", "-."), strict=False):
         ax.axhline(value, color="grey", ls=style, lw=1, label=name)
     ax.set_xlabel("step")

@@ -30,7 +30,7 @@ def test_smoke_writes_every_artifact_and_beats_uniform(smoke_run):
     assert m["val_loss"] < m["val_uniform_loss"] - 0.5  # it learned something in 60 steps
     assert m["val_bits_per_char"] == pytest.approx(m["val_loss"] / math.log(2))
     assert m["val_chars"] == m["val_tokens"] > 100_000  # the whole validation split
-    assert m["steps"] == 60 and m["model"] == "lstm"
+    assert m["steps"] == 60 and m["model"] == "gru"  # the default rung
     assert all(math.isfinite(x) for x in read_json(run / "history.json")["train_loss"])
     assert read_json(run / "config.json")["smoke"] is True
     assert "val loss" in proc.stdout and "sample (temperature" in proc.stdout
@@ -130,6 +130,12 @@ def test_prompt_with_unseen_characters(smoke_run):
     run, _ = smoke_run
     proc = run_script(SAMPLE, "--checkpoint", run / "best.pt", "--prompt", "KING€:", check=False)
     assert_one_line_error(proc, "never saw", "'€'")
+
+
+def test_bad_sampling_settings(smoke_run):
+    run, _ = smoke_run
+    proc = run_script(SAMPLE, "--checkpoint", run / "best.pt", "--temperature", "0", check=False)
+    assert_one_line_error(proc, "--temperature must be positive")
 
 
 def test_missing_checkpoint_for_sample(tmp_path):
