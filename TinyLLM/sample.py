@@ -33,7 +33,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("--checkpoint", default=str(STAGE_DIR / "results" / DEFAULT_RUN / "best.pt"),
                         help="checkpoint written by train.py")
-    parser.add_argument("--prompt", default="\n", help="text to continue")
+    parser.add_argument("--prompt", default=None,
+                        help="text to continue; if not given, a newline (a new speech begins)")
     parser.add_argument("--length", type=int, default=500, help="characters to generate")
     parser.add_argument("--temperature", type=float, default=0.8,
                         help="divide the logits by this before sampling (> 0)")
@@ -51,6 +52,8 @@ def main(argv=None) -> str:
         raise UserError(f"--temperature must be positive, got {args.temperature}")
     if args.length < 1 or (args.top_k is not None and args.top_k < 1):
         raise UserError("--length and --top-k must be at least 1")
+    if args.prompt is None:
+        args.prompt = "\n"
     if not args.prompt:
         raise UserError("--prompt is empty; give at least one character")
     device = training.pick_device(args.device)

@@ -195,7 +195,8 @@ def main(argv=None) -> dict:
             history["step"].append(step)
             history["train_loss"].append(round(loss.item(), 5))
             bar.update(1)
-            bar.set_postfix(loss=f"{loss.item():.3f}", val=f"{best_val:.3f}")
+            bar.set_postfix(loss=f"{loss.item():.3f}",
+                            best_val=f"{best_val:.3f}" if best_val < math.inf else "-")
             if step % cfg.eval_interval == 0 or step == cfg.max_steps:
                 val_nats, val_n = evaluate(model, val_ids[: cfg.eval_chars + 1], cfg.batch_size,
                                            cfg.seq_len, device)

@@ -25,7 +25,9 @@ def _base_type(hint):
 
 
 def add_dataclass_arguments(parser: argparse.ArgumentParser, cls, skip: tuple[str, ...] = ()):
-    """Add one flag per dataclass field (except those in `skip`)."""
+    """Add one flag per dataclass field (except those in `skip`).
+
+    Use `formatter_class=argparse.ArgumentDefaultsHelpFormatter` to show the defaults."""
     hints = typing.get_type_hints(cls)
     for f in dataclasses.fields(cls):
         if f.name in skip or not f.init:
@@ -39,8 +41,7 @@ def add_dataclass_arguments(parser: argparse.ArgumentParser, cls, skip: tuple[st
                                 help=help_text)
         else:
             parser.add_argument(flag, type=kind, default=default, metavar=f.metadata.get("metavar"),
-                                choices=f.metadata.get("choices"),
-                                help=f"{help_text} (default: {default})")
+                                choices=f.metadata.get("choices"), help=help_text)
     return parser
 
 

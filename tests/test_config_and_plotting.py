@@ -14,7 +14,8 @@ class Settings:
 
 
 def test_dataclass_flags_round_trip():
-    parser = add_dataclass_arguments(argparse.ArgumentParser(), Settings)
+    parser = add_dataclass_arguments(
+        argparse.ArgumentParser(formatter_class=argparse.ArgumentDefaultsHelpFormatter), Settings)
     args = parser.parse_args(["--hidden-size", "64", "--data", "x.txt", "--tied"])
     settings = config_from_args(Settings, args, model="rnn")
     assert settings == Settings(hidden_size=64, model="rnn", data="x.txt", tied=True)
@@ -42,3 +43,13 @@ def test_generated_section_replacement(tmp_path):
     assert reporting.update_section(doc, "results", "new") is False
     assert doc.read_text() == "intro\n<!-- begin: results -->\nnew\n<!-- end: results -->\nmore\n"
     assert reporting.update_section(doc, "results", "new", check=True) is True
+
+
+def test_load_stage_config_by_path():
+    from conftest import ROOT
+
+    from shared.config import load_stage_config
+
+    module = load_stage_config(ROOT / "TinyLLM" / "config.py")
+    assert module.TinyConfig().model in module.MODELS
+    assert module.TinyConfig(hidden_size=8).model_config(10)["hidden_size"] == 8
