@@ -49,6 +49,8 @@ bench: setup
 
 docs: setup
 	$(PY) TinyLLM/report.py
+	$(PY) SmaLLM/report.py
+	$(PY) docs/build.py
 
 lint: setup
 	$(PY) -m ruff check .

@@ -37,7 +37,7 @@ class TinyConfig:
     # evaluation and output
     eval_interval: int = field(default=130, metadata={
         "help": "evaluate on validation (and checkpoint) every N steps"})
-    eval_chars: int = field(default=40_000, metadata={
+    eval_tokens: int = field(default=40_000, metadata={
         "help": "validation characters used by the interval evaluations (the final one uses all)"})
     sample_length: int = field(default=600, metadata={"help": "characters in the results sample"})
     temperature: float = field(default=0.8, metadata={"help": "temperature of the results sample"})
@@ -61,4 +61,4 @@ class TinyConfig:
 
 # --smoke: seconds, not minutes, yet every artifact is written.
 SMOKE_OVERRIDES = dict(embed_size=16, hidden_size=64, seq_len=32, batch_size=16, max_steps=60,
-                       warmup_steps=5, eval_interval=20, eval_chars=5_000, sample_length=120)
+                       warmup_steps=5, eval_interval=20, eval_tokens=5_000, sample_length=120)

@@ -13,9 +13,7 @@ state from one chunk of text to the next:
 
 from __future__ import annotations
 
-import torch
 from torch import nn
-from torch.nn import functional as F
 
 
 class Bigram(nn.Module):
@@ -58,37 +56,3 @@ def build_model(model_config: dict) -> nn.Module:
                    model_config["hidden_size"], model_config["num_layers"],
                    model_config["dropout"])
 
-
-def detach_state(state):
-    """Keep the state's values but cut the graph: truncated backpropagation through time."""
-    if state is None:
-        return None
-    if isinstance(state, tuple):  # LSTM: (hidden, cell)
-        return tuple(s.detach() for s in state)
-    return state.detach()
-
-
-@torch.no_grad()
-def generate(model: nn.Module, prompt_ids: list[int], length: int, temperature: float = 1.0,
-             top_k: int | None = None, generator: torch.Generator | None = None,
-             device: torch.device | str = "cpu", never: tuple[int, ...] = ()) -> list[int]:
-    """Feed the prompt, then sample `length` characters one at a time.
-
-    `never` lists ids that must not be sampled (the unknown-character slot)."""
-    if temperature <= 0:
-        raise ValueError("temperature must be positive")
-    model.eval()
-    idx = torch.tensor([prompt_ids], dtype=torch.long, device=device)  # (1, prompt)
-    logits, state = model(idx)
-    out: list[int] = []
-    for _ in range(length):
-        last = logits[0, -1] / temperature  # (vocab,)
-        last[list(never)] = float("-inf")
-        if top_k:
-            kth = torch.topk(last, min(top_k, last.numel())).values[-1]
-            last = last.masked_fill(last < kth, float("-inf"))
-        probs = F.softmax(last.float(), dim=-1).cpu()
-        next_id = int(torch.multinomial(probs, 1, generator=generator))
-        out.append(next_id)
-        logits, state = model(torch.tensor([[next_id]], device=device), state)
-    return out

@@ -20,9 +20,9 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # run from any folder
 
 from config import STAGE_DIR, TinyConfig  # noqa: E402
-from model import build_model, generate  # noqa: E402
+from model import build_model  # noqa: E402
 
-from shared import text, training  # noqa: E402
+from shared import lm, text, training  # noqa: E402
 from shared.errors import UserError, run_main  # noqa: E402
 
 DEFAULT_RUN = TinyConfig().model  # train.py's default run name
@@ -63,7 +63,7 @@ def main(argv=None) -> str:
     model = build_model(checkpoint["model_config"]).to(device)
     model.load_state_dict(checkpoint["model"])
     generator = torch.Generator().manual_seed(args.seed)
-    ids = generate(model, prompt_ids, args.length, args.temperature, args.top_k,
+    ids = lm.generate(model, prompt_ids, args.length, args.temperature, args.top_k,
                    generator=generator, device=device, never=(0,))
     completion = args.prompt + vocab.decode(ids)
     print(completion)

@@ -4,9 +4,9 @@
     python benchmarks/run.py --models lstm gru
 
 TinyLLM: trains every rung of the model ladder with the default settings on the `tiny`
-corpus (each run is a reference run, written to TinyLLM/results/reference-<model>/ for the
-write-up), then prints a table and writes results/bench.json. Expect about 5 minutes per
-recurrent model on 2 cores.
+corpus. SmaLLM: trains its default model. Each run is a reference run, written to
+<stage>/results/reference-<model>/ for the write-ups; then the script prints a table and
+writes results/bench.json. Expect about 15 minutes in all on 2 cores.
 """
 
 from __future__ import annotations
@@ -27,49 +27,70 @@ from shared.config import load_stage_config  # noqa: E402
 
 _tiny = load_stage_config(ROOT / "TinyLLM" / "config.py")
 TINYLLM_MODELS, TINYLLM_DEFAULT = _tiny.MODELS, _tiny.TinyConfig().model
-# Targets from the TinyLLM issue: the default model's validation loss and wall time.
-TINYLLM_TARGET_LOSS, TINYLLM_TARGET_SECONDS = 1.55, 300.0
+SMALLM_DEFAULT = load_stage_config(ROOT / "SmaLLM" / "config.py").SmallConfig().model
+# Targets from the issues: stage 1's default model loss and wall time; stage 2's bits per
+# character relative to stage 1's default, measured in the same bench run.
+TINYLLM_TARGET_LOSS, TARGET_SECONDS, SMALLM_TARGET_RATIO = 1.55, 300.0, 1.1
+
+
+def reference_run(stage: str, model: str) -> dict:
+    """Train `stage`'s default settings with `--model model`; return its metrics + wall time."""
+    print(f"\n=== {stage} {model}: default budget ===", flush=True)
+    started = time.perf_counter()
+    subprocess.run([sys.executable, str(ROOT / stage / "train.py"), "--model", model,
+                    "--run-name", f"reference-{model}"], check=True)
+    wall = time.perf_counter() - started
+    m = training.read_json(ROOT / stage / "results" / f"reference-{model}" / "metrics.json")
+    return {"model": model, "params": m["params"], "tokens_per_second": m["tokens_per_second"],
+            "val_loss": m["val_loss"], "val_perplexity": m["val_perplexity"],
+            "val_bits_per_char": m["val_bits_per_char"], "train_seconds": m["train_seconds"],
+            "wall_seconds": round(wall, 1)}
 
 
 def bench_tinyllm(models) -> dict:
-    rows = []
-    for model in models:
-        print(f"\n=== TinyLLM {model}: default budget ===", flush=True)
-        started = time.perf_counter()
-        subprocess.run([sys.executable, str(ROOT / "TinyLLM" / "train.py"), "--model", model,
-                        "--run-name", f"reference-{model}"], check=True)
-        wall = time.perf_counter() - started
-        m = training.read_json(ROOT / "TinyLLM" / "results" / f"reference-{model}" / "metrics.json")
-        rows.append({"model": model, "params": m["params"],
-                     "tokens_per_second": m["tokens_per_second"], "val_loss": m["val_loss"],
-                     "val_bits_per_char": m["val_bits_per_char"],
-                     "train_seconds": m["train_seconds"], "wall_seconds": round(wall, 1)})
+    rows = [reference_run("TinyLLM", model) for model in models]
     return {"rows": rows, "default_model": TINYLLM_DEFAULT, "target_val_loss": TINYLLM_TARGET_LOSS,
-            "target_seconds": TINYLLM_TARGET_SECONDS}
+            "target_seconds": TARGET_SECONDS}
+
+
+def bench_smallm(tiny: dict) -> dict:
+    row = reference_run("SmaLLM", SMALLM_DEFAULT)
+    tiny_default = next((r for r in tiny["rows"] if r["model"] == TINYLLM_DEFAULT), None)
+    return {"rows": [row], "default_model": SMALLM_DEFAULT, "target_seconds": TARGET_SECONDS,
+            "target_ratio_to_tinyllm": SMALLM_TARGET_RATIO,
+            "tinyllm_default_bits_per_char": tiny_default and tiny_default["val_bits_per_char"]}
 
 
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--models", nargs="+", default=list(TINYLLM_MODELS),
-                        choices=TINYLLM_MODELS, help="TinyLLM models to benchmark")
     parser.add_argument("--out", default=str(ROOT / "results" / "bench.json"),
                         help="where to write the JSON results")
     args = parser.parse_args(argv)
-    tiny = bench_tinyllm(args.models)
+    tiny = bench_tinyllm(TINYLLM_MODELS)
+    small = bench_smallm(tiny)
     result = {"machine": {"cpu_count": os.cpu_count(), "platform": platform.platform(),
                           "python": platform.python_version()},
-              "tinyllm": tiny}
+              "tinyllm": tiny, "smallm": small}
     training.write_json(args.out, result)
+    rows = [[f"{stage} {r['model']}", r["params"], f"{r['tokens_per_second']:,.0f}",
+             f"{r['val_perplexity']:,.2f}", f"{r['val_bits_per_char']:.3f}",
+             f"{r['train_seconds']:.0f}", f"{r['wall_seconds']:.0f}"]
+            for stage, part in (("TinyLLM", tiny), ("SmaLLM", small)) for r in part["rows"]]
     print("\n" + reporting.markdown_table(
-        ["model", "params", "chars/s", "val nats/char", "val bits/char", "train s", "wall s"],
-        [[r["model"], r["params"], f"{r['tokens_per_second']:,.0f}", f"{r['val_loss']:.3f}",
-          f"{r['val_bits_per_char']:.3f}", f"{r['train_seconds']:.0f}", f"{r['wall_seconds']:.0f}"]
-         for r in tiny["rows"]]))
+        ["run", "params", "tokens/s", "val perplexity", "val bits/char", "train s", "wall s"], rows))
     for r in tiny["rows"]:
         if r["model"] == TINYLLM_DEFAULT:
-            ok = r["val_loss"] <= TINYLLM_TARGET_LOSS and r["wall_seconds"] <= TINYLLM_TARGET_SECONDS
-            print(f"\ntarget ({TINYLLM_DEFAULT} <= {TINYLLM_TARGET_LOSS} nats/char within "
-                  f"{TINYLLM_TARGET_SECONDS:.0f} s): {'met' if ok else 'NOT met'}")
+            ok = r["val_loss"] <= TINYLLM_TARGET_LOSS and r["wall_seconds"] <= TARGET_SECONDS
+            print(f"\ntarget: TinyLLM {TINYLLM_DEFAULT} <= {TINYLLM_TARGET_LOSS} nats/char within "
+                  f"{TARGET_SECONDS:.0f} s: {'met' if ok else 'NOT met'} ({r['val_loss']:.3f}, "
+                  f"{r['wall_seconds']:.0f} s)")
+    small_row, limit = small["rows"][0], small["tinyllm_default_bits_per_char"]
+    if limit:
+        ok = (small_row["val_bits_per_char"] <= SMALLM_TARGET_RATIO * limit
+              and small_row["wall_seconds"] <= TARGET_SECONDS)
+        print(f"target: SmaLLM {SMALLM_DEFAULT} <= {SMALLM_TARGET_RATIO} x TinyLLM's "
+              f"{limit:.3f} bits/char within {TARGET_SECONDS:.0f} s: {'met' if ok else 'NOT met'} "
+              f"({small_row['val_bits_per_char']:.3f}, {small_row['wall_seconds']:.0f} s)")
     print(f"wrote {args.out}")
     return result
 

@@ -61,3 +61,23 @@ def load_stage_config(path: str | Path):
     sys.modules[spec.name] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
+
+
+def parse_stage_args(cls, description: str, smoke_overrides: dict, argv=None):
+    """The command line of a stage's train.py: one flag per settings field, plus --smoke and
+    --resume. With --smoke the stage's small preset applies, except for flags typed out."""
+    parser = argparse.ArgumentParser(description=description,
+                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    add_dataclass_arguments(parser, cls)
+    parser.add_argument("--smoke", action="store_true",
+                        help="tiny model and step count: finishes in seconds, writes everything")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue the run in --out-dir/--run-name from its last.pt")
+    args = parser.parse_args(argv)
+    typed = sys.argv[1:] if argv is None else [str(a) for a in argv]
+    given = {a.lstrip("-").split("=")[0].replace("-", "_") for a in typed if a.startswith("--")}
+    overrides = {k: v for k, v in smoke_overrides.items() if k not in given} if args.smoke else {}
+    config = config_from_args(cls, args, **overrides)
+    if getattr(config, "run_name", "") is None:
+        config.run_name = f"smoke-{config.model}" if args.smoke else config.model
+    return config, args

@@ -59,3 +59,11 @@ def bigram_baseline_nats(train_ids, val_ids, vocab_size: int, alpha: float = 1.0
     np.add.at(counts, (train_ids[:-1], train_ids[1:]), 1.0)
     log_probs = np.log(counts + alpha) - np.log(counts.sum(axis=1, keepdims=True) + alpha * vocab_size)
     return float(-log_probs[val_ids[:-1], val_ids[1:]].sum())
+
+
+def unigram_baseline_nats(train_ids, targets, vocab_size: int, alpha: float = 1.0) -> float:
+    """Total nats of `targets` under add-alpha smoothed token frequencies of `train_ids`:
+    the best model that ignores context entirely."""
+    counts = np.bincount(np.asarray(train_ids), minlength=vocab_size).astype(np.float64)
+    log_probs = np.log(counts + alpha) - np.log(counts.sum() + alpha * vocab_size)
+    return float(-log_probs[np.asarray(targets)].sum())

@@ -46,3 +46,38 @@ def plot_loss_curves(
     fig.savefig(path)
     plt.close(fig)
     return path
+
+
+def plot_points_2d(points, labels: list[str], path: str | Path, title: str,
+                   xlabel: str = "component 1", ylabel: str = "component 2") -> Path:
+    """A labelled scatter plot, e.g. word embeddings projected to two dimensions."""
+    path = Path(path)
+    fig, ax = plt.subplots(figsize=(9, 7), dpi=110)
+    ax.scatter(points[:, 0], points[:, 1], s=8, color="tab:blue", alpha=0.6)
+    for (x, y), label in zip(points, labels, strict=True):
+        ax.annotate(label, (x, y), fontsize=7, xytext=(2, 2), textcoords="offset points")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def plot_bars(values: dict[str, float], path: str | Path, title: str, ylabel: str) -> Path:
+    """One labelled bar per entry, with its value written on top."""
+    path = Path(path)
+    fig, ax = plt.subplots(figsize=(max(5, 1.6 * len(values)), 4.2), dpi=110)
+    bars = ax.bar(list(values), list(values.values()), color="tab:blue")
+    ax.bar_label(bars, fmt="%.3f")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+    return path

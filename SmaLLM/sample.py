@@ -1,0 +1,83 @@
+"""Generate text from a trained SmaLLM checkpoint, one word piece at a time.
+
+    cd SmaLLM
+    python sample.py                                   # from results/lstm/
+    python sample.py --prompt "KING HENRY IV:" --length 120 --temperature 0.7 --top-k 40
+    python sample.py --run-dir results/gru --seed 3
+
+The run folder holds best.pt and the tokenizer.json it was trained with. Prompt words the
+vocabulary lacks are read as <unk> (with a warning); <unk> is never generated.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # run from any folder
+
+from config import STAGE_DIR, SmallConfig  # noqa: E402
+from model import build_model  # noqa: E402
+from tokenizer import UNK, encode, load_tokenizer  # noqa: E402
+
+from shared import lm, training  # noqa: E402
+from shared.errors import UserError, run_main  # noqa: E402
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument("--run-dir", default=str(STAGE_DIR / "results" / SmallConfig().model),
+                        help="run folder written by train.py (best.pt + tokenizer.json)")
+    parser.add_argument("--prompt", default=None,
+                        help="text to continue; if not given, a newline (a new speech begins)")
+    parser.add_argument("--length", type=int, default=100, help="word pieces to generate")
+    parser.add_argument("--temperature", type=float, default=0.8,
+                        help="divide the logits by this before sampling (> 0)")
+    parser.add_argument("--top-k", type=int, default=None,
+                        help="sample only among the k likeliest pieces")
+    parser.add_argument("--seed", type=int, default=1337, help="random seed")
+    parser.add_argument("--device", default="auto", choices=list(training.DEVICES),
+                        help="auto picks cuda, then mps, then cpu")
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> str:
+    args = parse_args(argv)
+    if args.temperature <= 0:
+        raise UserError(f"--temperature must be positive, got {args.temperature}")
+    if args.length < 1 or (args.top_k is not None and args.top_k < 1):
+        raise UserError("--length and --top-k must be at least 1")
+    prompt = "\n" if args.prompt is None else args.prompt
+    if not prompt:
+        raise UserError("--prompt is empty; give at least one word")
+    run_dir = Path(args.run_dir)
+    device = training.pick_device(args.device)
+    checkpoint = training.load_checkpoint(run_dir / "best.pt", map_location=device)
+    if not (run_dir / "tokenizer.json").is_file():
+        raise UserError(f"no tokenizer.json in {run_dir}; it is written by train.py beside best.pt")
+    tokenizer = load_tokenizer(run_dir / "tokenizer.json")
+    if tokenizer.get_vocab() != checkpoint["vocab"]:
+        raise UserError(f"{run_dir / 'tokenizer.json'} is not the tokenizer best.pt was trained "
+                        "with; retrain, or use the run folder both came from")
+    unk_id = tokenizer.token_to_id(UNK)
+    prompt_ids, pieces = encode(tokenizer, prompt)
+    unknown = [piece for i, piece in zip(prompt_ids, pieces, strict=True) if i == unk_id]
+    if unknown:
+        print(f"warning: not in the vocabulary, read as {UNK}: {', '.join(map(repr, unknown))}",
+              file=sys.stderr)
+    model = build_model(checkpoint["model_config"]).to(device)
+    model.load_state_dict(checkpoint["model"])
+    generator = torch.Generator().manual_seed(args.seed)
+    ids = lm.generate(model, prompt_ids, args.length, args.temperature, args.top_k,
+                      generator=generator, device=device, never=(unk_id,))
+    completion = prompt + tokenizer.decode(ids)
+    print(completion)
+    return completion
+
+
+if __name__ == "__main__":
+    run_main(main)

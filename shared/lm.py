@@ -1,0 +1,196 @@
+"""The training loop of the recurrent language models (stages 1 and 2), in one place.
+
+Both stages turn their text into a 1-D tensor of token ids (characters or words) and train a
+model with the interface `logits, state = model(ids, state)` by truncated backpropagation
+through time:
+
+    result = fit(model, optimizer, train_ids, val_ids, cfg, out, identity, resume=False)
+
+`cfg` is the stage's settings dataclass; it must have the fields used below (batch_size,
+seq_len, lr, warmup_steps, max_steps, grad_clip, eval_interval, eval_tokens, run_name,
+model). `identity` is what a checkpoint must match to be resumed (model config, vocabulary).
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from pathlib import Path
+
+import torch
+from torch.nn import functional as F
+from tqdm import tqdm
+
+from shared import training
+
+
+def detach_state(state):
+    """Keep the state's values but cut the graph: truncated backpropagation through time."""
+    if state is None:
+        return None
+    if isinstance(state, tuple):  # LSTM: (hidden, cell)
+        return tuple(s.detach() for s in state)
+    return state.detach()
+
+
+def steps_per_epoch(n_train: int, batch_size: int, seq_len: int) -> int:
+    """Chunks per stream; the same for every epoch whatever its offset (below)."""
+    return ((n_train - seq_len - 1) // batch_size) // seq_len
+
+
+def epoch_streams(train_ids: torch.Tensor, batch_size: int, seq_len: int, epoch: int):
+    """Cut the training ids into `batch_size` contiguous streams, read side by side.
+
+    Each step reads the next `seq_len` tokens of every stream and the recurrent state carries
+    over, so the model sees context far beyond one chunk. Each epoch starts the streams at a
+    different offset so that chunk boundaries move.
+    """
+    offset = (epoch * 37) % seq_len
+    length = steps_per_epoch(len(train_ids), batch_size, seq_len) * seq_len
+    ids = train_ids[offset : offset + batch_size * length + 1]
+    inputs = ids[:-1].view(batch_size, length)  # (batch, length)
+    targets = ids[1:].view(batch_size, length)  # the next token of each input
+    return inputs, targets
+
+
+@torch.no_grad()
+def evaluate(model, ids: torch.Tensor, batch_size: int, seq_len: int, device) -> tuple[float, int]:
+    """Total negative log-likelihood (nats) of every token of `ids` after the first.
+
+    The ids are cut into at most `batch_size` streams read in parallel with the state carried
+    along; padding at the end of the last stream is masked out, so every token counts
+    exactly once.
+    """
+    model.eval()
+    n_targets = len(ids) - 1
+    streams = min(batch_size, max(1, n_targets // seq_len))
+    length = math.ceil(n_targets / streams)
+    inputs = torch.zeros(streams * length, dtype=torch.long)
+    targets = torch.full((streams * length,), -100, dtype=torch.long)  # -100: ignored
+    inputs[:n_targets], targets[:n_targets] = ids[:-1], ids[1:]
+    inputs = inputs.view(streams, length).to(device)
+    targets = targets.view(streams, length).to(device)
+    total, state = 0.0, None
+    for pos in range(0, length, seq_len):
+        logits, state = model(inputs[:, pos : pos + seq_len], state)
+        total += F.cross_entropy(logits.flatten(0, 1), targets[:, pos : pos + seq_len].flatten(),
+                                 ignore_index=-100, reduction="sum").item()
+    model.train()
+    return total, n_targets
+
+
+def learning_rate(step: int, peak: float, warmup_steps: int, max_steps: int) -> float:
+    """Linear warm-up, then cosine decay to a tenth of the peak."""
+    if step < warmup_steps:
+        return peak * (step + 1) / warmup_steps
+    progress = (step - warmup_steps) / max(1, max_steps - warmup_steps)
+    return peak * (0.1 + 0.9 * 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress))))
+
+
+@torch.no_grad()
+def generate(model: torch.nn.Module, prompt_ids: list[int], length: int, temperature: float = 1.0,
+             top_k: int | None = None, generator: torch.Generator | None = None,
+             device: torch.device | str = "cpu", never: tuple[int, ...] = ()) -> list[int]:
+    """Feed the prompt, then sample `length` tokens one at a time.
+
+    `never` lists ids that must not be sampled (the unknown-token slot)."""
+    if temperature <= 0:
+        raise ValueError("temperature must be positive")
+    model.eval()
+    logits, state = model(torch.tensor([prompt_ids], dtype=torch.long, device=device))
+    out: list[int] = []
+    for _ in range(length):
+        last = logits[0, -1] / temperature  # (vocab,)
+        last[list(never)] = float("-inf")
+        if top_k:
+            kth = torch.topk(last, min(top_k, last.numel())).values[-1]
+            last = last.masked_fill(last < kth, float("-inf"))
+        next_id = int(torch.multinomial(F.softmax(last.float(), dim=-1).cpu(), 1,
+                                        generator=generator))
+        out.append(next_id)
+        logits, state = model(torch.tensor([[next_id]], device=device), state)
+    return out
+
+
+def fit(model, optimizer, train_ids: torch.Tensor, val_ids: torch.Tensor, cfg, out: Path,
+        identity: dict, resume: bool, device) -> dict:
+    """Train until `cfg.max_steps`, evaluating every `cfg.eval_interval` steps on the first
+    `cfg.eval_tokens` validation tokens, keeping `best.pt` (lowest validation loss) and
+    `last.pt` (for --resume). Ctrl-C saves `last.pt` and exits with status 130.
+
+    Returns the history (losses per step and per evaluation) and the training time.
+    """
+    history = {"step": [], "train_loss": [], "val_step": [], "val_loss": []}
+    step, state, best_val, train_seconds = 0, None, math.inf, 0.0
+    if resume:
+        ckpt = training.load_checkpoint(out / "last.pt", map_location=device, expect=identity)
+        model.load_state_dict(ckpt["model"])
+        optimizer.load_state_dict(ckpt["optimizer"])
+        step, state, best_val = ckpt["step"], ckpt["state"], ckpt["best_val"]
+        history, train_seconds = ckpt["history"], ckpt["train_seconds"]
+        torch.set_rng_state(ckpt["rng"])
+        print(f"resuming {out} at step {step}")
+    elif (out / "last.pt").exists():
+        print(f"note: starting afresh in {out} (pass --resume to continue the run there)")
+
+    def save(path: Path) -> None:
+        training.save_checkpoint(path, {
+            **identity, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+            "step": step, "state": state, "best_val": best_val, "history": history,
+            "train_seconds": train_seconds, "rng": torch.get_rng_state()})
+
+    chunks = steps_per_epoch(len(train_ids), cfg.batch_size, cfg.seq_len)
+    epoch, inputs, targets = -1, None, None
+    model.train()
+    bar = tqdm(total=cfg.max_steps, initial=step, desc=f"train {cfg.model}", unit="step",
+               dynamic_ncols=True, disable=None)
+    started = time.perf_counter()
+    try:
+        while step < cfg.max_steps:
+            if step // chunks != epoch:
+                epoch = step // chunks
+                inputs, targets = epoch_streams(train_ids, cfg.batch_size, cfg.seq_len, epoch)
+            position = (step % chunks) * cfg.seq_len
+            if position == 0:
+                state = None  # a new epoch: the streams start over
+            x = inputs[:, position : position + cfg.seq_len].to(device)  # (batch, seq_len)
+            y = targets[:, position : position + cfg.seq_len].to(device)
+            for group in optimizer.param_groups:
+                group["lr"] = learning_rate(step, cfg.lr, cfg.warmup_steps, cfg.max_steps)
+            logits, state = model(x, state)  # (batch, seq_len, vocab)
+            state = detach_state(state)
+            loss = F.cross_entropy(logits.flatten(0, 1), y.flatten())
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+            optimizer.step()
+            step += 1
+            history["step"].append(step)
+            history["train_loss"].append(round(loss.item(), 5))
+            bar.update(1)
+            bar.set_postfix(loss=f"{loss.item():.3f}",
+                            best_val=f"{best_val:.3f}" if best_val < math.inf else "-")
+            if step % cfg.eval_interval == 0 or step == cfg.max_steps:
+                val_nats, val_n = evaluate(model, val_ids[: cfg.eval_tokens + 1], cfg.batch_size,
+                                           cfg.seq_len, device)
+                history["val_step"].append(step)
+                history["val_loss"].append(round(val_nats / val_n, 5))
+                train_seconds += time.perf_counter() - started
+                started = time.perf_counter()
+                if val_nats / val_n < best_val:
+                    best_val = val_nats / val_n
+                    save(out / "best.pt")
+                save(out / "last.pt")
+                bar.write(f"step {step:5d} | train {loss.item():.4f} | val {val_nats / val_n:.4f}"
+                          f" nats/token | {train_seconds:.0f}s")
+    except KeyboardInterrupt:
+        train_seconds += time.perf_counter() - started
+        save(out / "last.pt")
+        bar.close()
+        print(f"\ninterrupted at step {step}; saved {out / 'last.pt'}. To continue, run the "
+              "same command again with --resume")
+        sys.exit(130)
+    bar.close()
+    train_seconds += time.perf_counter() - started
+    return {"history": history, "train_seconds": train_seconds}
