@@ -47,6 +47,24 @@ def summary(m: dict) -> str:
             "their spelling were free.")
 
 
+def target_line() -> str:
+    """Stage 2's target, as measured side by side with stage 1 by `make bench`."""
+    path = STAGE_DIR.parent / "results" / "bench.json"
+    if not path.is_file() or "smallm" not in training.read_json(path):
+        return ""
+    bench = training.read_json(path)["smallm"]
+    row, tiny = bench["rows"][0], bench["tinyllm_default_bits_per_char"]
+    limit = bench["target_ratio_to_tinyllm"] * tiny
+    met = row["val_bits_per_char"] <= limit and row["wall_seconds"] <= bench["target_seconds"]
+    versus = "more" if row["val_bits_per_char"] > tiny else "fewer"
+    return (f"\n\nTarget: at most {bench['target_ratio_to_tinyllm']} x stage 1's default "
+            f"({tiny:.3f}), i.e. {limit:.3f} bits/char, within "
+            f"{bench['target_seconds'] / 60:.0f} minutes on 2 cores, in the same `make bench` "
+            f"run. {'Met' if met else 'Not met'}: {row['val_bits_per_char']:.3f} bits/char in "
+            f"{row['wall_seconds']:.0f} s for the whole run, {versus} bits per character than "
+            "stage 1's character model.")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true",
@@ -62,7 +80,7 @@ def main(argv=None) -> int:
     neighbour_rows = [[f"`{word}`", ", ".join(f"`{n.strip()}` ({s:.2f})" for n, s in near)]
                       for word, near in neighbours.items()]
     sections = {
-        "results-summary": summary(m),
+        "results-summary": summary(m) + target_line(),
         "results-table": results_table(m),
         "neighbours": reporting.markdown_table(["word", "nearest by cosine similarity"],
                                                neighbour_rows),

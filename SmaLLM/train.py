@@ -78,11 +78,12 @@ def main(argv=None) -> dict:
     print(f"{cfg.model}: {n_params:,} parameters | vocabulary {vocab_size:,} words | "
           f"{unk_share:.1%} of validation tokens unknown | train {len(train_ids):,} / "
           f"val {len(val_ids):,} tokens | {device}, {threads} threads")
+    identity = {"model_config": model_config, "vocab": tokenizer.get_vocab()}
+    ckpt = lm.resume_checkpoint(out, identity, device) if args.resume else None
     tokenizer.save(str(out / "tokenizer.json"))
     training.write_json(out / "config.json", {**dataclasses.asdict(cfg), "smoke": args.smoke,
                                               "model_config": model_config})
-    identity = {"model_config": model_config, "vocab": tokenizer.get_vocab()}
-    run = lm.fit(model, optimizer, train_ids, val_ids, cfg, out, identity, args.resume, device)
+    run = lm.fit(model, optimizer, train_ids, val_ids, cfg, out, identity, ckpt, device)
 
     # Score the best checkpoint on the whole validation text.
     best = training.load_checkpoint(out / "best.pt", map_location=device)

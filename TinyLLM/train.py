@@ -63,10 +63,11 @@ def main(argv=None) -> dict:
     n_params = training.count_params(model)
     print(f"{cfg.model}: {n_params:,} parameters | vocab {len(vocab)} | "
           f"train {len(train_ids):,} / val {len(val_ids):,} chars | {device}, {threads} threads")
+    identity = {"model_config": model_config, "vocab": vocab.chars}
+    ckpt = lm.resume_checkpoint(out, identity, device) if args.resume else None
     training.write_json(out / "config.json", {**dataclasses.asdict(cfg), "smoke": args.smoke,
                                               "model_config": model_config})
-    identity = {"model_config": model_config, "vocab": vocab.chars}
-    run = lm.fit(model, optimizer, train_ids, val_ids, cfg, out, identity, args.resume, device)
+    run = lm.fit(model, optimizer, train_ids, val_ids, cfg, out, identity, ckpt, device)
     return finish(cfg, model, vocab, train_ids, val_ids, run["history"], n_params,
                   run["train_seconds"], out, device)
 

@@ -113,18 +113,24 @@ def generate(model: torch.nn.Module, prompt_ids: list[int], length: int, tempera
     return out
 
 
+def resume_checkpoint(out: Path, identity: dict, device) -> dict:
+    """The run's `last.pt`, refused (UserError) unless it matches `identity`. Call it before
+    writing anything into the run folder, so a refused --resume leaves the run as it was."""
+    return training.load_checkpoint(out / "last.pt", map_location=device, expect=identity)
+
+
 def fit(model, optimizer, train_ids: torch.Tensor, val_ids: torch.Tensor, cfg, out: Path,
-        identity: dict, resume: bool, device) -> dict:
+        identity: dict, ckpt: dict | None, device) -> dict:
     """Train until `cfg.max_steps`, evaluating every `cfg.eval_interval` steps on the first
     `cfg.eval_tokens` validation tokens, keeping `best.pt` (lowest validation loss) and
     `last.pt` (for --resume). Ctrl-C saves `last.pt` and exits with status 130.
 
-    Returns the history (losses per step and per evaluation) and the training time.
+    `ckpt` (from `resume_checkpoint`) continues a run. Returns the history (losses per step
+    and per evaluation) and the training time.
     """
     history = {"step": [], "train_loss": [], "val_step": [], "val_loss": []}
     step, state, best_val, train_seconds = 0, None, math.inf, 0.0
-    if resume:
-        ckpt = training.load_checkpoint(out / "last.pt", map_location=device, expect=identity)
+    if ckpt is not None:
         model.load_state_dict(ckpt["model"])
         optimizer.load_state_dict(ckpt["optimizer"])
         step, state, best_val = ckpt["step"], ckpt["state"], ckpt["best_val"]

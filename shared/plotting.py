@@ -67,11 +67,14 @@ def plot_points_2d(points, labels: list[str], path: str | Path, title: str,
     return path
 
 
-def plot_bars(values: dict[str, float], path: str | Path, title: str, ylabel: str) -> Path:
-    """One labelled bar per entry, with its value written on top."""
+def plot_bars(values: dict[str, float], path: str | Path, title: str, ylabel: str,
+              muted: tuple[str, ...] = ()) -> Path:
+    """One labelled bar per entry, with its value written on top; `muted` bars (baselines)
+    are drawn in grey."""
     path = Path(path)
     fig, ax = plt.subplots(figsize=(max(5, 1.6 * len(values)), 4.2), dpi=110)
-    bars = ax.bar(list(values), list(values.values()), color="tab:blue")
+    colors = ["tab:grey" if name in muted else "tab:blue" for name in values]
+    bars = ax.bar(list(values), list(values.values()), color=colors)
     ax.bar_label(bars, fmt="%.3f")
     ax.set_ylabel(ylabel)
     ax.set_title(title)

@@ -117,6 +117,10 @@ def test_bad_inputs(tmp_path, smoke_run):
     assert_one_line_error(run_script(TRAIN, "--smoke", "--resume", "--corpus", "full",
                                      "--out-dir", run.parent, "--run-name", "smoke", check=False),
                           "different vocab")
+    # A refused resume leaves the run as it was: its own tokenizer and settings.
+    assert read_json(run / "config.json")["corpus"] == "tiny"
+    assert "tokenizer best.pt was trained with" not in run_script(
+        SAMPLE, "--run-dir", run, "--length", "5", check=False).stderr
     assert_one_line_error(run_script(SAMPLE, "--run-dir", tmp_path, check=False), "no checkpoint")
     mixed = tmp_path / "mixed"  # a checkpoint beside another run's tokenizer
     mixed.mkdir()
