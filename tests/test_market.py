@@ -1,0 +1,156 @@
+"""shared/market.py, features.py, windows.py and forecast.py: hand-computed values."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from shared import features, forecast, market, windows
+from shared.errors import UserError
+
+
+def test_bundled_goog_series():
+    prices = market.load_prices()
+    assert len(prices) == 2148
+    assert prices.index[0] == pd.Timestamp("2004-08-19")
+    assert prices.index[-1] == pd.Timestamp("2013-03-01")
+    assert prices.index.is_monotonic_increasing and prices.index.is_unique
+    assert list(prices.columns[:5]) == market.COLUMNS
+    assert prices.loc["2004-08-19", "close"] == pytest.approx(100.335)
+    assert len(market.load_prices(ticker="msft")) > 3000
+    with pytest.raises(UserError, match="not in the bundled data"):
+        market.load_prices(ticker="TSLA")
+
+
+def _write(path, text):
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_csv_loader_is_case_insensitive_and_sorts(tmp_path, capsys):
+    path = _write(tmp_path / "p.csv", "date,OPEN,High,low,Close,Volume,Adj Close\n"
+                  "2020-01-03,2,3,1,2.5,100,2.4\n2020-01-02,1,2,0.5,1.5,90,1.4\n"
+                  "2020-01-03,2,3,1,2.6,100,2.5\n")
+    prices = market.load_prices(csv=path)
+    assert list(prices.index.strftime("%Y-%m-%d")) == ["2020-01-02", "2020-01-03"]
+    assert prices["close"].tolist() == [1.5, 2.6]  # the duplicate's last row is kept
+    assert "adj_close" in prices.columns
+    err = capsys.readouterr().err
+    assert "not in order" in err and "duplicated date" in err
+
+
+def test_csv_loader_errors(tmp_path):
+    with pytest.raises(UserError, match="missing column.*volume"):
+        market.load_csv(_write(tmp_path / "a.csv", "Date,Open,High,Low,Close\n2020-01-02,1,2,0,1\n"))
+    with pytest.raises(UserError, match=r"line\(s\) \[3\]"):
+        market.load_csv(_write(tmp_path / "b.csv", "Date,Open,High,Low,Close,Volume\n"
+                               "2020-01-02,1,2,0,1,5\n2020-01-03,1,n/a,0,1,5\n"))
+    with pytest.raises(UserError, match=r"line\(s\) \[2\]"):
+        market.load_csv(_write(tmp_path / "c.csv", "Date,Open,High,Low,Close,Volume\n"
+                               "2020-01-02,1,2,,1,5\n"))
+    with pytest.raises(UserError, match="no such file"):
+        market.load_csv(tmp_path / "none.csv")
+
+
+def test_yfinance_empty_frame_is_a_clear_error(monkeypatch, tmp_path):
+    yfinance = pytest.importorskip("yfinance")
+    monkeypatch.setattr(yfinance, "download", lambda *a, **k: pd.DataFrame())
+    with pytest.raises(UserError, match="no data for 'NOPE'"):
+        market.load_prices(source="yfinance", ticker="NOPE", cache_dir=tmp_path)
+
+
+def test_indicators_by_hand():
+    s = pd.Series([1.0, 2.0, 3.0, 4.0, 5.0])
+    assert features.sma(s, 3).tolist()[2:] == [2.0, 3.0, 4.0]
+    # span 3 -> alpha 0.5: 1, 0.5*2 + 0.5*1 = 1.5, 0.5*3 + 0.5*1.5 = 2.25
+    assert features.ema(s[:3], 3).tolist() == [1.0, 1.5, 2.25]
+    # closes 1 2 3 2 3, window 2 (alpha 1/2): average gains 1, 1, 0.5, 0.75 and losses
+    # 0, 0, 0.5, 0.25 from day 1; defined from day 2: RSI 100, 50, 75.
+    r = features.rsi(pd.Series([1.0, 2.0, 3.0, 2.0, 3.0]), 2)
+    assert r.tolist()[2:] == pytest.approx([100.0, 50.0, 75.0])
+    assert r.iloc[:2].isna().all()
+    m = features.macd(pd.Series([1.0, 2.0, 3.0]), fast=1, slow=3, signal=1)
+    assert m["macd"].tolist() == [0.0, 0.5, 0.75]  # close - EMA3
+    assert m["macd_hist"].tolist() == [0.0, 0.0, 0.0]  # a span-1 signal equals the line
+    b = features.bollinger(pd.Series([1.0, 3.0, 4.0]), window=2, width=2)
+    # day 1: mean 2, std 1 -> bands 0..4, %B 3/4; day 2: mean 3.5, std 0.5 -> 2.5..4.5, %B 0.75
+    assert b["bb_upper"].tolist()[1:] == [4.0, 4.5]
+    assert b["bb_percent_b"].tolist()[1:] == [0.75, 0.75]
+    assert features.log_return(pd.Series([1.0, math.e])).tolist()[1] == pytest.approx(1.0)
+
+
+def test_add_indicators_drops_warmup_and_uses_only_the_past():
+    prices = market.load_prices()
+    frame = features.add_indicators(prices)
+    assert list(frame.columns) == features.FEATURES
+    assert not frame.isna().any().any()
+    assert frame.index[0] == prices.index[49]  # the 50-day SMA's first full window
+    # Changing the last day changes no indicator of earlier days.
+    changed = prices.copy()
+    changed.iloc[-1, :] *= 3
+    again = features.add_indicators(changed)
+    pd.testing.assert_frame_equal(frame.iloc[:-1], again.iloc[:-1])
+
+
+@pytest.fixture(scope="module")
+def goog_frame():
+    return features.add_indicators(market.load_prices())
+
+
+def test_split_is_chronological(goog_frame):
+    data = windows.make_dataset(goog_frame, lookback=60)
+    assert data.train.dates[-1] < data.val.dates[0] <= data.val.dates[-1] < data.test.dates[0]
+    n = len(data.train.y) + len(data.val.y) + len(data.test.y)
+    assert n == len(goog_frame) - 60
+    assert len(data.test.y) == round(0.15 * n) and len(data.val.y) == round(0.15 * n)
+    assert data.train.x.shape[1:] == (60, len(features.FEATURES))
+    # Sample 0 predicts the day after its window and knows that window's last close.
+    assert data.train.dates[0] == goog_frame.index[60]
+    assert data.train.prev_close[0] == goog_frame["close"].iloc[59]
+    np.testing.assert_allclose(data.to_price(data.test.y, data.test), data.test.close, rtol=1e-6)
+
+
+@pytest.mark.parametrize("target", ["return", "price"])
+def test_scalers_never_see_validation_or_test(goog_frame, target):
+    data = windows.make_dataset(goog_frame, lookback=60, target=target)
+    poisoned = goog_frame.copy()
+    first_val_row = goog_frame.index.get_loc(data.val.dates[0])  # first day only val predicts
+    poisoned.iloc[first_val_row:] *= 1000.0
+    again = windows.make_dataset(poisoned, lookback=60, target=target)
+    np.testing.assert_array_equal(data.feature_scaler.mean_, again.feature_scaler.mean_)
+    np.testing.assert_array_equal(data.feature_scaler.scale_, again.feature_scaler.scale_)
+    np.testing.assert_array_equal(data.target_scaler.mean_, again.target_scaler.mean_)
+    np.testing.assert_array_equal(data.train.x, again.train.x)
+
+
+def test_too_short_series(goog_frame):
+    with pytest.raises(UserError, match="too short"):
+        windows.make_dataset(goog_frame.iloc[:150], lookback=60)
+    with pytest.raises(UserError, match="--target"):
+        windows.make_dataset(goog_frame, target="volume")
+
+
+def test_price_metrics_by_hand():
+    actual, predicted, previous = [10.0, 11.0, 12.0], [10.0, 12.0, 12.0], [9.0, 10.0, 11.0]
+    m = forecast.price_metrics(actual, predicted, previous)
+    assert m["test_rmse"] == pytest.approx(math.sqrt(1 / 3))
+    assert m["test_mae"] == pytest.approx(1 / 3)
+    assert m["test_mape"] == pytest.approx(100 * (1 / 11) / 3)
+    assert m["test_r2"] == pytest.approx(0.5)  # SS_res 1, SS_tot 2
+    assert m["test_directional_accuracy"] == 1.0
+    assert m["test_theil_u"] == pytest.approx(math.sqrt(1 / 3))  # persistence RMSE is 1
+
+
+def test_diebold_mariano_by_hand():
+    # Loss differences d = [-1, 0, -1]: mean -2/3, variance of the mean 2/27, HLN factor
+    # sqrt(2/3) -> statistic -2; two-sided p from Student t with 2 df: 2 * 0.0918 = 0.1835.
+    stat, p = forecast.diebold_mariano([10.0, 11.0, 12.0], [10.0, 12.0, 12.0], [9.0, 10.0, 11.0])
+    assert stat == pytest.approx(-2.0)
+    assert p == pytest.approx(2 * (0.5 - 1 / math.sqrt(6)), rel=1e-6)
+
+
+def test_baselines_by_hand():
+    assert forecast.persistence([5.0, 6.0]).tolist() == [5.0, 6.0]
+    assert forecast.drift([5.0, 6.0], train_close=[1.0, 2.0, 4.0]).tolist() == [6.5, 7.5]
+    assert forecast.directional_accuracy([2.0, 0.0], [1.5, 1.0], [1.0, 1.0]) == 0.5
