@@ -50,6 +50,7 @@ bench: setup
 docs: setup
 	$(PY) TinyLLM/report.py
 	$(PY) SmaLLM/report.py
+	$(PY) MemoryLLM/report.py
 	$(PY) docs/build.py
 
 lint: setup

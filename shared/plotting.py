@@ -84,3 +84,30 @@ def plot_bars(values: dict[str, float], path: str | Path, title: str, ylabel: st
     fig.savefig(path)
     plt.close(fig)
     return path
+
+
+def plot_forecast(dates, actual, predictions: dict[str, object], path: str | Path,
+                  title: str, ylabel: str = "close") -> Path:
+    """Actual prices and each forecast on the same days (e.g. the test split)."""
+    path = Path(path)
+    fig, (ax, zoom) = plt.subplots(2, 1, figsize=(9, 6.5), dpi=110,
+                                   gridspec_kw={"height_ratios": [2, 1]})
+    ax.plot(dates, actual, color="black", lw=1.2, label="actual")
+    styles = ["tab:orange", "tab:grey", "tab:green", "tab:purple"]
+    for (name, values), color in zip(predictions.items(), styles, strict=False):
+        ax.plot(dates, values, lw=1, color=color, label=name, alpha=0.9)
+    last = slice(-60, None)  # the last 60 days, where the lines can be told apart
+    zoom.plot(dates[last], actual[last], color="black", lw=1.2)
+    for (_, values), color in zip(predictions.items(), styles, strict=False):
+        zoom.plot(dates[last], values[last], lw=1, color=color)
+    ax.set_title(title)
+    ax.set_ylabel(ylabel)
+    zoom.set_ylabel(f"{ylabel}, last 60 days")
+    for axis in (ax, zoom):
+        axis.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+    return path

@@ -1,0 +1,78 @@
+"""MemoryLLM as a user runs it: train.py and predict.py in subprocesses, with --smoke."""
+
+import math
+import shutil
+
+import joblib
+import pytest
+from conftest import assert_one_line_error, read_json, run_script
+
+from shared import market
+
+TRAIN, PREDICT = "MemoryLLM/train.py", "MemoryLLM/predict.py"
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def smoke_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("memoryllm")
+    proc = run_script(TRAIN, "--smoke", "--out-dir", out, "--run-name", "smoke")
+    return out / "smoke", proc
+
+
+def test_smoke_writes_every_artifact(smoke_run):
+    run, proc = smoke_run
+    for name in ("config.json", "metrics.json", "history.json", "predictions.png",
+                 "loss_curve.png", "model.keras", "preprocessing.joblib"):
+        assert (run / name).is_file(), name
+    m = read_json(run / "metrics.json")
+    for key in ("test_rmse_mean", "test_mape_mean", "test_theil_u_mean", "params",
+                "seconds_per_epoch"):
+        assert math.isfinite(m[key]) and m[key] > 0, key
+    assert 0 <= m["test_directional_accuracy_mean"] <= 1
+    assert set(m["baselines"]) == {"persistence", "drift", "linear"}
+    assert m["baselines"]["persistence"]["test_theil_u"] == pytest.approx(1.0)
+    assert len(m["per_seed"]) == m["seeds"] == 1
+    assert m["test_end"] == "2013-03-01"
+    assert "Theil's U" in proc.stdout
+
+
+def test_predict_next_business_days(smoke_run):
+    run, _ = smoke_run
+    proc = run_script(PREDICT, "--run-dir", run, "--days", "2")
+    lines = proc.stdout.strip().splitlines()
+    assert lines[0].startswith("last day in the data: 2013-03-01")  # a Friday
+    assert lines[1].startswith("2013-03-04  forecast close")  # the next business day
+    assert lines[2].startswith("2013-03-05  forecast close")
+    assert "uncertainty" in proc.stdout
+    assert 500 < float(lines[1].split()[-1]) < 1200
+
+
+def test_predict_refuses_another_feature_set(smoke_run, tmp_path):
+    run, _ = smoke_run
+    copy = tmp_path / "other"
+    shutil.copytree(run, copy)
+    prep = joblib.load(copy / "preprocessing.joblib")
+    prep["features"] = prep["features"][:-1]
+    joblib.dump(prep, copy / "preprocessing.joblib")
+    assert_one_line_error(run_script(PREDICT, "--run-dir", copy, check=False),
+                          "different feature set")
+    assert_one_line_error(run_script(PREDICT, "--run-dir", tmp_path / "none", check=False),
+                          "no model.keras")
+
+
+def test_bad_price_files(tmp_path):
+    (tmp_path / "cols.csv").write_text("Date,Close\n2020-01-02,1\n", encoding="utf-8")
+    assert_one_line_error(run_script(TRAIN, "--smoke", "--csv", tmp_path / "cols.csv",
+                                     "--out-dir", tmp_path, check=False), "missing column")
+    prices = market.load_prices().reset_index()
+    prices.iloc[:120].to_csv(tmp_path / "short.csv", index=False)
+    assert_one_line_error(run_script(TRAIN, "--smoke", "--csv", tmp_path / "short.csv",
+                                     "--out-dir", tmp_path, check=False), "too short")
+    broken = prices.copy()
+    broken.loc[10, "close"] = None
+    broken.to_csv(tmp_path / "nan.csv", index=False)
+    assert_one_line_error(run_script(TRAIN, "--smoke", "--csv", tmp_path / "nan.csv",
+                                     "--out-dir", tmp_path, check=False), "line(s) [12]")
+    assert_one_line_error(run_script(TRAIN, "--smoke", "--ticker", "TSLA", "--out-dir", tmp_path,
+                                     check=False), "not in the bundled data")
