@@ -142,7 +142,8 @@ def main(argv=None) -> dict:
                                "train_loss": chosen["loss"],
                                "val_step": list(range(1, len(chosen["val_loss"]) + 1)),
                                "val_loss": chosen["val_loss"]},
-                              out / "loss_curve.png", title="MemoryLLM: loss per epoch",
+                              out / "loss_curve.png", xlabel="epoch",
+                              title=f"MemoryLLM: loss per epoch (seed {best[0]['seed']})",
                               ylabel=f"MSE of the scaled {cfg.target}")
     p = baselines["persistence"]
     print(f"\ntest RMSE {result['test_rmse_mean']:.2f} +- {result['test_rmse_std']:.2f} "

@@ -86,13 +86,7 @@ def main(argv=None) -> int:
                                                neighbour_rows),
         "sample": f"Temperature {config['temperature']}, prompt: a newline.\n\n```text\n{sample}\n```",
     }
-    readme = STAGE_DIR / "README.md"
-    fresh = [reporting.update_section(readme, name, content, check=args.check)
-             for name, content in sections.items()]
-    if args.check and not all(fresh):
-        print(f"{readme} is out of date with its results; run `make docs`", file=sys.stderr)
-        return 1
-    return 0
+    return reporting.write_sections(STAGE_DIR / "README.md", sections, check=args.check)
 
 
 if __name__ == "__main__":

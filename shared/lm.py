@@ -4,11 +4,12 @@ Both stages turn their text into a 1-D tensor of token ids (characters or words)
 model with the interface `logits, state = model(ids, state)` by truncated backpropagation
 through time:
 
-    result = fit(model, optimizer, train_ids, val_ids, cfg, out, identity, resume=False)
+    ckpt = resume_checkpoint(out, identity, device) if resume else None
+    run = fit(model, optimizer, train_ids, val_ids, cfg, out, identity, ckpt, device)
 
 `cfg` is the stage's settings dataclass; it must have the fields used below (batch_size,
-seq_len, lr, warmup_steps, max_steps, grad_clip, eval_interval, eval_tokens, run_name,
-model). `identity` is what a checkpoint must match to be resumed (model config, vocabulary).
+seq_len, lr, warmup_steps, max_steps, grad_clip, eval_interval, eval_tokens, model).
+`identity` is what a checkpoint must match to be resumed (model config, vocabulary).
 """
 
 from __future__ import annotations

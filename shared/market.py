@@ -123,6 +123,6 @@ def load_prices(source: str = "bundled", ticker: str = "GOOG", csv: str | Path |
         frame = load_yfinance(ticker, start, end, Path(cache_dir))
     else:
         raise UserError(f"--source {source}: choose one of {', '.join(SOURCES)}")
-    if source == "bundled" and not csv and (start or end):
+    if (csv or source == "bundled") and (start or end):  # yfinance was asked for the range
         frame = frame.loc[start:end]
     return frame

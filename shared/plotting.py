@@ -18,6 +18,7 @@ def plot_loss_curves(
     baselines: dict[str, float] | None = None,
     val_label: str = "validation",
     points: dict[str, tuple[float, float]] | None = None,
+    xlabel: str = "step",
 ) -> Path:
     """Train and validation loss against step; optional horizontal lines for baselines.
 
@@ -36,7 +37,7 @@ def plot_loss_curves(
         ax.plot([x], [y], "*", color="tab:red", ms=11, label=f"{name}: {y:.3f}")
     for (name, value), style in zip((baselines or {}).items(), ("--", ":", "-."), strict=False):
         ax.axhline(value, color="grey", ls=style, lw=1, label=name)
-    ax.set_xlabel("step")
+    ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.grid(alpha=0.3)

@@ -12,6 +12,7 @@ the committed text is out of date (the test suite uses that).
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 
@@ -41,3 +42,13 @@ def update_section(path: str | Path, name: str, content: str, check: bool = Fals
     if not check and new != old:
         path.write_text(new, encoding="utf-8")
     return new == old
+
+
+def write_sections(path: str | Path, sections: dict[str, str], check: bool = False) -> int:
+    """Update (or with `check`, only compare) several sections of one file; the exit status
+    for a report script: 0 when written or up to date, 1 when `check` finds it stale."""
+    fresh = [update_section(path, name, content, check=check) for name, content in sections.items()]
+    if check and not all(fresh):
+        print(f"{path} is out of date with its results files; run `make docs`", file=sys.stderr)
+        return 1
+    return 0

@@ -154,3 +154,9 @@ def test_baselines_by_hand():
     assert forecast.persistence([5.0, 6.0]).tolist() == [5.0, 6.0]
     assert forecast.drift([5.0, 6.0], train_close=[1.0, 2.0, 4.0]).tolist() == [6.5, 7.5]
     assert forecast.directional_accuracy([2.0, 0.0], [1.5, 1.0], [1.0, 1.0]) == 0.5
+
+
+def test_date_range_filter():
+    prices = market.load_prices(start="2010-01-01", end="2010-12-31")
+    assert prices.index[0] == pd.Timestamp("2010-01-04") and prices.index[-1].year == 2010
+    assert len(prices) == 252  # the trading days of 2010
