@@ -41,8 +41,6 @@ class MemoryConfig:
         "help": "early stopping: epochs without validation improvement"})
     seeds: int = field(default=3, metadata={"help": "independent runs; results are mean +- std"})
     seed: int = field(default=42, metadata={"help": "first seed; the others follow"})
-    device: str = field(default="cpu", metadata={
-        "help": "TensorFlow here is the CPU build", "choices": ["auto", "cpu"]})
     out_dir: str = field(default=str(STAGE_DIR / "results"), metadata={
         "help": "folder that holds one sub-folder per run", "metavar": "DIR"})
     run_name: str | None = field(default=None, metadata={

@@ -80,7 +80,9 @@ def summarise(per_seed: list[dict]) -> dict:
 
 
 def main(argv=None) -> dict:
-    cfg, args = parse_stage_args(MemoryConfig, __doc__.split("\n\n")[0], SMOKE_OVERRIDES, argv)
+    # No --resume: a whole run (every seed) takes well under a minute on a CPU.
+    cfg, args = parse_stage_args(MemoryConfig, __doc__.split("\n\n")[0], SMOKE_OVERRIDES, argv,
+                                 resumable=False)
     if cfg.run_name is None:
         cfg.run_name = f"smoke-{cfg.model}" if args.smoke else cfg.model
     out = training.run_dir(cfg.out_dir, cfg.run_name)

@@ -32,28 +32,13 @@ def parse_args(argv=None) -> argparse.Namespace:
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("--run-dir", default=str(STAGE_DIR / "results" / SmallConfig().model),
                         help="run folder written by train.py (best.pt + tokenizer.json)")
-    parser.add_argument("--prompt", default=None,
-                        help="text to continue; if not given, a newline (a new speech begins)")
-    parser.add_argument("--length", type=int, default=100, help="word pieces to generate")
-    parser.add_argument("--temperature", type=float, default=0.8,
-                        help="divide the logits by this before sampling (> 0)")
-    parser.add_argument("--top-k", type=int, default=None,
-                        help="sample only among the k likeliest pieces")
-    parser.add_argument("--seed", type=int, default=1337, help="random seed")
-    parser.add_argument("--device", default="auto", choices=list(training.DEVICES),
-                        help="auto picks cuda, then mps, then cpu")
+    lm.add_sampling_arguments(parser, unit="word piece", length=100)
     return parser.parse_args(argv)
 
 
 def main(argv=None) -> str:
     args = parse_args(argv)
-    if args.temperature <= 0:
-        raise UserError(f"--temperature must be positive, got {args.temperature}")
-    if args.length < 1 or (args.top_k is not None and args.top_k < 1):
-        raise UserError("--length and --top-k must be at least 1")
-    prompt = "\n" if args.prompt is None else args.prompt
-    if not prompt:
-        raise UserError("--prompt is empty; give at least one word")
+    prompt = lm.check_sampling_arguments(args)
     run_dir = Path(args.run_dir)
     device = training.pick_device(args.device)
     checkpoint = training.load_checkpoint(run_dir / "best.pt", map_location=device)

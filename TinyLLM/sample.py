@@ -23,7 +23,7 @@ from config import STAGE_DIR, TinyConfig  # noqa: E402
 from model import build_model  # noqa: E402
 
 from shared import lm, text, training  # noqa: E402
-from shared.errors import UserError, run_main  # noqa: E402
+from shared.errors import run_main  # noqa: E402
 
 DEFAULT_RUN = TinyConfig().model  # train.py's default run name
 
@@ -33,39 +33,23 @@ def parse_args(argv=None) -> argparse.Namespace:
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("--checkpoint", default=str(STAGE_DIR / "results" / DEFAULT_RUN / "best.pt"),
                         help="checkpoint written by train.py")
-    parser.add_argument("--prompt", default=None,
-                        help="text to continue; if not given, a newline (a new speech begins)")
-    parser.add_argument("--length", type=int, default=500, help="characters to generate")
-    parser.add_argument("--temperature", type=float, default=0.8,
-                        help="divide the logits by this before sampling (> 0)")
-    parser.add_argument("--top-k", type=int, default=None,
-                        help="sample only among the k likeliest characters")
-    parser.add_argument("--seed", type=int, default=1337, help="random seed")
-    parser.add_argument("--device", default="auto", choices=list(training.DEVICES),
-                        help="auto picks cuda, then mps, then cpu")
+    lm.add_sampling_arguments(parser, unit="character", length=500)
     return parser.parse_args(argv)
 
 
 def main(argv=None) -> str:
     args = parse_args(argv)
-    if args.temperature <= 0:
-        raise UserError(f"--temperature must be positive, got {args.temperature}")
-    if args.length < 1 or (args.top_k is not None and args.top_k < 1):
-        raise UserError("--length and --top-k must be at least 1")
-    if args.prompt is None:
-        args.prompt = "\n"
-    if not args.prompt:
-        raise UserError("--prompt is empty; give at least one character")
+    prompt = lm.check_sampling_arguments(args)
     device = training.pick_device(args.device)
     checkpoint = training.load_checkpoint(args.checkpoint, map_location=device)
     vocab = text.CharVocab.from_saved(checkpoint["vocab"])
-    prompt_ids = vocab.encode(args.prompt, strict=True)
+    prompt_ids = vocab.encode(prompt, strict=True)
     model = build_model(checkpoint["model_config"]).to(device)
     model.load_state_dict(checkpoint["model"])
     generator = torch.Generator().manual_seed(args.seed)
     ids = lm.generate(model, prompt_ids, args.length, args.temperature, args.top_k,
                    generator=generator, device=device, never=(0,))
-    completion = args.prompt + vocab.decode(ids)
+    completion = prompt + vocab.decode(ids)
     print(completion)
     return completion
 

@@ -63,16 +63,19 @@ def load_stage_config(path: str | Path):
     return module
 
 
-def parse_stage_args(cls, description: str, smoke_overrides: dict, argv=None):
+def parse_stage_args(cls, description: str, smoke_overrides: dict, argv=None,
+                     resumable: bool = True):
     """The command line of a stage's train.py: one flag per settings field, plus --smoke and
-    --resume. With --smoke the stage's small preset applies, except for flags typed out."""
+    (if `resumable`) --resume. With --smoke the stage's small preset applies, except for flags
+    typed out."""
     parser = argparse.ArgumentParser(description=description,
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     add_dataclass_arguments(parser, cls)
     parser.add_argument("--smoke", action="store_true",
                         help="tiny model and step count: finishes in seconds, writes everything")
-    parser.add_argument("--resume", action="store_true",
-                        help="continue the run in --out-dir/--run-name from its last.pt")
+    if resumable:
+        parser.add_argument("--resume", action="store_true",
+                            help="continue the run in --out-dir/--run-name from its last.pt")
     args = parser.parse_args(argv)
     typed = sys.argv[1:] if argv is None else [str(a) for a in argv]
     given = {a.lstrip("-").split("=")[0].replace("-", "_") for a in typed if a.startswith("--")}

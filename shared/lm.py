@@ -24,6 +24,7 @@ from torch.nn import functional as F
 from tqdm import tqdm
 
 from shared import training
+from shared.errors import UserError
 
 
 def detach_state(state):
@@ -118,6 +119,32 @@ def resume_checkpoint(out: Path, identity: dict, device) -> dict:
     """The run's `last.pt`, refused (UserError) unless it matches `identity`. Call it before
     writing anything into the run folder, so a refused --resume leaves the run as it was."""
     return training.load_checkpoint(out / "last.pt", map_location=device, expect=identity)
+
+
+def add_sampling_arguments(parser, unit: str, length: int) -> None:
+    """The flags every sample.py shares: prompt, length, temperature, top-k, seed, device."""
+    parser.add_argument("--prompt", default=None,
+                        help="text to continue; if not given, a newline (a new speech begins)")
+    parser.add_argument("--length", type=int, default=length, help=f"{unit}s to generate")
+    parser.add_argument("--temperature", type=float, default=0.8,
+                        help="divide the logits by this before sampling (> 0)")
+    parser.add_argument("--top-k", type=int, default=None,
+                        help=f"sample only among the k likeliest {unit}s")
+    parser.add_argument("--seed", type=int, default=1337, help="random seed")
+    parser.add_argument("--device", default="auto", choices=list(training.DEVICES),
+                        help="auto picks cuda, then mps, then cpu")
+
+
+def check_sampling_arguments(args) -> str:
+    """One-line errors for impossible settings; returns the prompt (a newline by default)."""
+    if args.temperature <= 0:
+        raise UserError(f"--temperature must be positive, got {args.temperature}")
+    if args.length < 1 or (args.top_k is not None and args.top_k < 1):
+        raise UserError("--length and --top-k must be at least 1")
+    prompt = "\n" if args.prompt is None else args.prompt
+    if not prompt:
+        raise UserError("--prompt is empty; give at least one character")
+    return prompt
 
 
 def fit(model, optimizer, train_ids: torch.Tensor, val_ids: torch.Tensor, cfg, out: Path,
