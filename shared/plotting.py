@@ -10,6 +10,14 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
 
 
+def _save(fig, path: Path) -> Path:
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
 def plot_loss_curves(
     history: dict[str, list[float]],
     path: str | Path,
@@ -42,11 +50,7 @@ def plot_loss_curves(
     ax.set_title(title)
     ax.grid(alpha=0.3)
     ax.legend()
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def plot_points_2d(points, labels: list[str], path: str | Path, title: str,
@@ -61,11 +65,7 @@ def plot_points_2d(points, labels: list[str], path: str | Path, title: str,
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.grid(alpha=0.3)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def plot_bars(values: dict[str, float], path: str | Path, title: str, ylabel: str,
@@ -80,11 +80,7 @@ def plot_bars(values: dict[str, float], path: str | Path, title: str, ylabel: st
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.grid(axis="y", alpha=0.3)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def plot_forecast(dates, actual, predictions: dict[str, object], path: str | Path,
@@ -107,8 +103,4 @@ def plot_forecast(dates, actual, predictions: dict[str, object], path: str | Pat
     for axis in (ax, zoom):
         axis.grid(alpha=0.3)
     ax.legend()
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
