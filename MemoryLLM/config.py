@@ -6,24 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from shared.config import PriceDataConfig
+
 STAGE_DIR = Path(__file__).resolve().parent
 
 
 @dataclass
-class MemoryConfig:
-    # data
-    source: str = field(default="bundled", metadata={
-        "help": "bundled (offline, 2004-2013) or yfinance (network)",
-        "choices": ["bundled", "yfinance"]})
-    ticker: str = field(default="GOOG", metadata={"help": "bundled: GOOG, AAPL, IBM, MSFT"})
-    csv: str | None = field(default=None, metadata={
-        "help": "your own daily prices: Date,Open,High,Low,Close,Volume", "metavar": "PATH"})
-    start: str | None = field(default=None, metadata={"help": "first date, YYYY-MM-DD"})
-    end: str | None = field(default=None, metadata={"help": "last date, YYYY-MM-DD"})
-    lookback: int = field(default=60, metadata={"help": "days in each input window"})
-    target: str = field(default="return", metadata={
-        "help": "what the network predicts; metrics are always on price",
-        "choices": ["return", "price"]})
+class MemoryConfig(PriceDataConfig):
+    # data: the flags of PriceDataConfig (--ticker, --csv, --source, --lookback, --target, ...)
     # model
     layers: int = field(default=1, metadata={"help": "stacked LSTM layers"})
     units: int = field(default=32, metadata={"help": "LSTM units per layer"})

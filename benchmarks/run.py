@@ -4,9 +4,11 @@
     python benchmarks/run.py --models lstm gru
 
 TinyLLM: trains every rung of the model ladder with the default settings on the `tiny`
-corpus. SmaLLM: trains its default model. MemoryLLM: its default run, all seeds. Each run
-is a reference run, written to <stage>/results/reference-<model>/ for the write-ups; then
-the script prints a table and writes results/bench.json. Expect about 17 minutes on 2 cores.
+corpus. SmaLLM: trains its default model. MemoryLLM: its default run, all seeds. CodeLLM: the
+stage 3 vs 4 comparison on GOOG (`make compare`). Each run is a reference run, written to
+<stage>/results/reference-<model>/ (CodeLLM: results/compare-goog/) for the write-ups; then
+the script prints a table and writes results/bench.json. Expect about 19 minutes on 2 cores;
+`--stages codellm` (for example) reruns one stage and keeps the others' figures.
 """
 
 from __future__ import annotations
@@ -32,6 +34,9 @@ SMALLM_DEFAULT = load_stage_config(ROOT / "SmaLLM" / "config.py").SmallConfig().
 # character relative to stage 1's default, measured in the same bench run.
 TINYLLM_TARGET_LOSS, TARGET_SECONDS, SMALLM_TARGET_RATIO = 1.55, 300.0, 1.1
 MEMORYLLM_TARGET_U = 1.0  # stage 3: tie or beat persistence on the test split
+CODELLM_TARGET_U = 1.0  # stage 4: the transformer ties or beats persistence, and the LSTM
+COMPARE_TARGET_SECONDS = 600.0  # `make compare` within 10 minutes
+STAGES = ("tinyllm", "smallm", "memoryllm", "codellm")
 
 
 def reference_run(stage: str, model: str) -> dict:
@@ -77,18 +82,63 @@ def bench_memoryllm() -> dict:
             "target_seconds": TARGET_SECONDS, "target_theil_u": MEMORYLLM_TARGET_U}
 
 
+def bench_codellm() -> dict:
+    """Stage 4: `compare.py` on GOOG trains the Keras LSTM, the PyTorch LSTM control and the
+    transformer (all seeds each) and writes the comparison; keep each model's figures."""
+    print("\n=== CodeLLM: the stage 3 vs 4 comparison (make compare) ===", flush=True)
+    started = time.perf_counter()
+    subprocess.run([sys.executable, str(ROOT / "CodeLLM" / "compare.py")], check=True)
+    wall = time.perf_counter() - started
+    c = training.read_json(ROOT / "CodeLLM" / "results" / "compare-goog" / "comparison.json")
+    keys = ("rmse", "mape", "directional_accuracy", "theil_u")
+    rows = [{"model": key, "params": m["params"], "seconds_per_epoch": m["seconds_per_epoch"],
+             "seconds_to_best_mean": m["seconds_to_best_mean"], "latency_ms_mean": m["latency_ms_mean"],
+             "dm_vs_persistence_pvalue": m["dm_vs_persistence_pvalue"],
+             **{f"test_{k}_{s}": m[f"test_{k}_{s}"] for k in keys for s in ("mean", "std")}}
+            for key, m in c["models"].items()]
+    return {"rows": rows, "pairs": c["pairs"], "wall_seconds": round(wall, 1),
+            "target_theil_u": CODELLM_TARGET_U, "target_seconds": COMPARE_TARGET_SECONDS}
+
+
+def report_codellm(code: dict) -> None:
+    by_model = {r["model"]: r for r in code["rows"]}
+    t, lstm = by_model["transformer"], by_model["keras-lstm"]
+    print("\n" + reporting.markdown_table(
+        ["model", "params", "s/epoch", "s to best", "ms/forecast", "test RMSE", "Theil's U"],
+        [[r["model"], r["params"], f"{r['seconds_per_epoch']:.2f}", f"{r['seconds_to_best_mean']:.1f}",
+          f"{r['latency_ms_mean']:.2f}", f"{r['test_rmse_mean']:.2f} +- {r['test_rmse_std']:.2f}",
+          f"{r['test_theil_u_mean']:.3f} +- {r['test_theil_u_std']:.3f}"] for r in code["rows"]]))
+    ok = (t["test_theil_u_mean"] <= CODELLM_TARGET_U
+          and t["test_theil_u_mean"] <= lstm["test_theil_u_mean"])
+    print(f"target: CodeLLM transformer Theil's U <= {CODELLM_TARGET_U} and <= the LSTM's: "
+          f"{'met' if ok else 'NOT met'} (transformer {t['test_theil_u_mean']:.3f}, Keras LSTM "
+          f"{lstm['test_theil_u_mean']:.3f}, PyTorch LSTM "
+          f"{by_model['torch-lstm']['test_theil_u_mean']:.3f})")
+    ok = code["wall_seconds"] <= COMPARE_TARGET_SECONDS
+    print(f"target: make compare within {COMPARE_TARGET_SECONDS:.0f} s: "
+          f"{'met' if ok else 'NOT met'} ({code['wall_seconds']:.0f} s)")
+
+
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", default=str(ROOT / "results" / "bench.json"),
                         help="where to write the JSON results")
+    parser.add_argument("--stages", nargs="+", choices=STAGES, default=list(STAGES),
+                        help="stages to benchmark; the others keep their figures from --out")
     args = parser.parse_args(argv)
-    tiny = bench_tinyllm(TINYLLM_MODELS)
-    small = bench_smallm(tiny)
-    memory = bench_memoryllm()
-    result = {"machine": {"cpu_count": os.cpu_count(), "platform": platform.platform(),
-                          "python": platform.python_version()},
-              "tinyllm": tiny, "smallm": small, "memoryllm": memory}
+    result = training.read_json(args.out) if Path(args.out).is_file() else {}
+    if "tinyllm" in args.stages:
+        result["tinyllm"] = bench_tinyllm(TINYLLM_MODELS)
+    if "smallm" in args.stages:
+        result["smallm"] = bench_smallm(result["tinyllm"])
+    if "memoryllm" in args.stages:
+        result["memoryllm"] = bench_memoryllm()
+    if "codellm" in args.stages:
+        result["codellm"] = bench_codellm()
+    result["machine"] = {"cpu_count": os.cpu_count(), "platform": platform.platform(),
+                         "python": platform.python_version()}
     training.write_json(args.out, result)
+    tiny, small, memory = result["tinyllm"], result["smallm"], result["memoryllm"]
     rows = [[f"{stage} {r['model']}", r["params"], f"{r['tokens_per_second']:,.0f}",
              f"{r['val_perplexity']:,.2f}", f"{r['val_bits_per_char']:.3f}",
              f"{r['train_seconds']:.0f}", f"{r['wall_seconds']:.0f}"]
@@ -114,6 +164,8 @@ def main(argv=None) -> dict:
           f"{TARGET_SECONDS:.0f} s: {'met' if ok else 'NOT met'} (U {memory['test_theil_u_mean']:.3f} "
           f"+- {memory['test_theil_u_std']:.3f}, {memory['wall_seconds']:.0f} s, "
           f"{memory['seconds_per_epoch']:.2f} s/epoch)")
+    if "codellm" in result:
+        report_codellm(result["codellm"])
     print(f"wrote {args.out}")
     return result
 

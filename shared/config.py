@@ -13,6 +13,7 @@ import importlib.util
 import sys
 import types
 import typing
+from dataclasses import dataclass, field
 from pathlib import Path
 
 
@@ -53,10 +54,11 @@ def config_from_args(cls, args: argparse.Namespace, **overrides):
 
 
 def load_stage_config(path: str | Path):
-    """Import a stage's config.py by path (for reports and benchmarks outside the stage,
-    without putting the stage folder on sys.path, since stages' module names overlap)."""
+    """Import a stage's config.py (or another of its modules) by path, for reports, benchmarks
+    and tests outside the stage, without putting the stage folder on sys.path: stages' module
+    names overlap."""
     path = Path(path)
-    spec = importlib.util.spec_from_file_location(f"_{path.parent.name}_config", path)
+    spec = importlib.util.spec_from_file_location(f"_{path.parent.name}_{path.stem}", path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
@@ -84,3 +86,22 @@ def parse_stage_args(cls, description: str, smoke_overrides: dict, argv=None,
     if getattr(config, "run_name", "") is None:
         config.run_name = f"smoke-{config.model}" if args.smoke else config.model
     return config, args
+
+
+@dataclass
+class PriceDataConfig:
+    """The data settings of the forecasting stages (3 and 4), declared once so both take the
+    same flags with the same defaults: a stage's settings class inherits them."""
+
+    source: str = field(default="bundled", metadata={
+        "help": "bundled (offline, 2004-2013) or yfinance (network)",
+        "choices": ["bundled", "yfinance"]})
+    ticker: str = field(default="GOOG", metadata={"help": "bundled: GOOG, AAPL, IBM, MSFT"})
+    csv: str | None = field(default=None, metadata={
+        "help": "your own daily prices: Date,Open,High,Low,Close,Volume", "metavar": "PATH"})
+    start: str | None = field(default=None, metadata={"help": "first date, YYYY-MM-DD"})
+    end: str | None = field(default=None, metadata={"help": "last date, YYYY-MM-DD"})
+    lookback: int = field(default=60, metadata={"help": "days in each input window"})
+    target: str = field(default="return", metadata={
+        "help": "what the network predicts; metrics are always on price",
+        "choices": ["return", "price"]})

@@ -8,7 +8,10 @@ Theil's U (model RMSE / persistence RMSE) and the Diebold-Mariano test say wheth
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
+import pandas as pd
 from scipy import stats
 from sklearn.linear_model import LinearRegression
 from sklearn.metrics import (
@@ -37,7 +40,14 @@ def diebold_mariano(actual, predicted, baseline, horizon: int = 1) -> tuple[floa
     errors are smaller than the baseline's.
     """
     actual = np.asarray(actual, dtype=np.float64)
-    d = (actual - np.asarray(predicted)) ** 2 - (actual - np.asarray(baseline)) ** 2
+    return diebold_mariano_losses((actual - np.asarray(predicted)) ** 2,
+                                  (actual - np.asarray(baseline)) ** 2, horizon)
+
+
+def diebold_mariano_losses(loss, baseline_loss, horizon: int = 1) -> tuple[float, float]:
+    """The Diebold-Mariano test on two series of per-day losses (e.g. squared errors averaged
+    over seeds, to compare two kinds of model rather than two trained instances)."""
+    d = np.asarray(loss, dtype=np.float64) - np.asarray(baseline_loss, dtype=np.float64)
     n = len(d)
     mean = d.mean()
     centred = d - mean
@@ -89,10 +99,42 @@ def linear_baseline(dataset) -> LinearRegression:
 
 
 def baseline_predictions(dataset, split) -> dict[str, np.ndarray]:
-    """Predicted closes of the three naive baselines on `split`."""
-    linear = linear_baseline(dataset)
+    """Predicted closes of the three naive baselines on `split`'s first predicted day."""
+    linear = dataset.to_price(linear_baseline(dataset).predict(split.x.reshape(len(split.x), -1)),
+                              split)
     return {
         "persistence": persistence(split.prev_close),
         "drift": drift(split.prev_close, dataset.train.close),
-        "linear": dataset.to_price(linear.predict(split.x.reshape(len(split.x), -1)), split),
+        "linear": linear if linear.ndim == 1 else linear[:, 0],
     }
+
+
+def summarise_seeds(per_seed: list[dict]) -> dict:
+    """`{key}_mean` and `{key}_std` over seeds of every metric in `per_seed`."""
+    out = {}
+    for key in per_seed[0]:
+        values = np.array([m[key] for m in per_seed], dtype=np.float64)
+        out[f"{key}_mean"], out[f"{key}_std"] = float(values.mean()), float(values.std())
+    return out
+
+
+def latency_ms(predict_one, x, windows: int = 100) -> float:
+    """Median milliseconds to forecast one window at a time (batch of 1), as a live system
+    would: `predict_one(x[i : i + 1])` for the first `windows` windows, after one warm-up."""
+    predict_one(x[:1])
+    times = []
+    for i in range(min(windows, len(x))):
+        started = time.perf_counter()
+        predict_one(x[i : i + 1])
+        times.append(time.perf_counter() - started)
+    return float(1000 * np.median(times))
+
+
+def predictions_frame(split, predictions: dict[str, np.ndarray]) -> pd.DataFrame:
+    """One row per predicted day: the actual close, the last close of the window (persistence)
+    and each named forecast; saved as predictions.csv so comparisons can test day by day."""
+    frame = pd.DataFrame({"date": split.dates.strftime("%Y-%m-%d"), "actual": split.close,
+                          "prev_close": split.prev_close})
+    for name, values in predictions.items():
+        frame[name] = values
+    return frame

@@ -126,3 +126,28 @@ def load_prices(source: str = "bundled", ticker: str = "GOOG", csv: str | Path |
     if (csv or source == "bundled") and (start or end):  # yfinance was asked for the range
         frame = frame.loc[start:end]
     return frame
+
+
+def add_price_arguments(parser, default_ticker: str = "GOOG") -> None:
+    """The data flags of a predict.py (train.py gets the same ones from its settings)."""
+    parser.add_argument("--source", default="bundled", choices=list(SOURCES),
+                        help="where the latest prices come from")
+    parser.add_argument("--ticker", default=default_ticker, help="ticker of the prices")
+    parser.add_argument("--csv", default=None, help="your own daily prices instead")
+    parser.add_argument("--start", default=None, help="first date, YYYY-MM-DD (yfinance)")
+    parser.add_argument("--end", default=None, help="use data up to this date, YYYY-MM-DD")
+
+
+def roll_forward(prices: pd.DataFrame, days: int, forecast) -> list[tuple[str, float]]:
+    """Forecast `days` business days past the end of `prices`. `forecast(prices)` returns the
+    next close(s); each is appended as a day of data (open, high, low and close all equal to
+    it, volume unchanged) so the next call's indicators see it. Holidays are not known."""
+    prices = prices.copy()
+    out: list[tuple[str, float]] = []
+    while len(out) < days:
+        for close in list(forecast(prices))[: days - len(out)]:
+            day = prices.index[-1] + pd.offsets.BDay(1)
+            prices.loc[day] = {**prices.iloc[-1].to_dict(), "open": close, "high": close,
+                               "low": close, "close": close}
+            out.append((str(day.date()), float(close)))
+    return out

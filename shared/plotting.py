@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import matplotlib
+import numpy as np
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
@@ -69,17 +70,24 @@ def plot_points_2d(points, labels: list[str], path: str | Path, title: str,
 
 
 def plot_bars(values: dict[str, float], path: str | Path, title: str, ylabel: str,
-              muted: tuple[str, ...] = ()) -> Path:
+              muted: tuple[str, ...] = (), errors: dict[str, float] | None = None,
+              reference: tuple[str, float] | None = None, fmt: str = "%.3f") -> Path:
     """One labelled bar per entry, with its value written on top; `muted` bars (baselines)
-    are drawn in grey."""
+    are drawn in grey; `errors` adds error bars (e.g. std over seeds); `reference` draws a
+    labelled horizontal line."""
     path = Path(path)
     fig, ax = plt.subplots(figsize=(max(5, 1.6 * len(values)), 4.2), dpi=110)
     colors = ["tab:grey" if name in muted else "tab:blue" for name in values]
-    bars = ax.bar(list(values), list(values.values()), color=colors)
-    ax.bar_label(bars, fmt="%.3f")
+    yerr = [errors.get(name, 0.0) for name in values] if errors else None
+    bars = ax.bar(list(values), list(values.values()), color=colors, yerr=yerr, capsize=4)
+    ax.bar_label(bars, fmt=fmt, padding=2)
+    if reference:
+        ax.axhline(reference[1], color="black", ls="--", lw=1, label=reference[0])
+        ax.legend()
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.grid(axis="y", alpha=0.3)
+    ax.tick_params(axis="x", labelsize=8)
     return _save(fig, path)
 
 
@@ -103,4 +111,54 @@ def plot_forecast(dates, actual, predictions: dict[str, object], path: str | Pat
     for axis in (ax, zoom):
         axis.grid(alpha=0.3)
     ax.legend()
+    return _save(fig, path)
+
+
+def plot_heatmaps(maps: dict[str, object], path: str | Path, title: str, xlabel: str,
+                  ylabel: str, xticks: list | None = None, yticks: list | None = None,
+                  columns: int = 3) -> Path:
+    """A grid of heatmaps on one colour scale (e.g. attention weights), one per entry."""
+    path = Path(path)
+    rows = -(-len(maps) // columns)
+    cols = min(columns, len(maps))
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols + 0.8, 3.4 * rows + 0.4), dpi=110,
+                             squeeze=False, layout="constrained")
+    top = max(float(np.max(m)) for m in maps.values())
+    for ax, (name, matrix) in zip(axes.flat, maps.items(), strict=False):
+        image = ax.imshow(np.asarray(matrix), aspect="auto", cmap="viridis", vmin=0, vmax=top,
+                          interpolation="nearest")
+        ax.set_title(name, fontsize=9)
+        ax.set_xlabel(xlabel, fontsize=8)
+        ax.set_ylabel(ylabel, fontsize=8)
+        if xticks is not None:
+            step = max(1, len(xticks) // 6)
+            ax.set_xticks(range(0, len(xticks), step), [xticks[i] for i in range(0, len(xticks), step)])
+        if yticks is not None:
+            ax.set_yticks(range(len(yticks)), yticks, fontsize=7)
+    for ax in list(axes.flat)[len(maps):]:
+        ax.axis("off")
+    fig.colorbar(image, ax=axes, shrink=0.8, label="attention weight")
+    fig.suptitle(title)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)  # constrained layout, not _save's tight_layout: it fits the colour bar
+    plt.close(fig)
+    return path
+
+
+def plot_lines(x, series: dict[str, object], path: str | Path, title: str, xlabel: str,
+               ylabel: str, reference: tuple[str, float] | None = None) -> Path:
+    """Several lines over the same x; `reference` draws a labelled horizontal line."""
+    path = Path(path)
+    fig, ax = plt.subplots(figsize=(7, 4.2), dpi=110)
+    for i, (name, values) in enumerate(series.items()):
+        last = i == len(series) - 1  # the last series (e.g. the mean) is drawn on top, bold
+        ax.plot(x, values, lw=2.2 if last else 1, alpha=1 if last else 0.7, label=name,
+                color="black" if last else None)
+    if reference:
+        ax.axhline(reference[1], color="grey", ls="--", lw=1, label=reference[0])
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
     return _save(fig, path)

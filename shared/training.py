@@ -81,6 +81,11 @@ def write_json(path: str | Path, data: dict[str, Any]) -> Path:
     return _atomic_write(Path(path), lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
 
 
+def write_csv(path: str | Path, frame) -> Path:
+    """A pandas DataFrame as CSV without its index, written atomically."""
+    return _atomic_write(Path(path), lambda tmp: frame.to_csv(tmp, index=False))
+
+
 def read_json(path: str | Path) -> dict[str, Any]:
     return json.loads(Path(path).read_text(encoding="utf-8"))
 

@@ -2,9 +2,11 @@
 
 A sample is the window of `lookback` days ending at day t (all features) and its target,
 day t+1: either the next close (`target="price"`) or the next log return
-(`target="return"`, log(close[t+1] / close[t])). Samples are split by the day they predict:
-the first 70% train, the next 15% validation, the last 15% test. Scalers see only the rows
-that training windows are built from, so no validation or test value shapes them.
+(`target="return"`, log(close[t+1] / close[t])); with `horizon=H`, days t+1..t+H. Samples are
+split by the first day they predict: the first 70% train, the next 15% validation, the last 15%
+test. With H > 1 the last H-1 samples before each boundary are dropped, so no training target
+lies in the validation period. Scalers see only the rows that training windows are built from,
+so no validation or test value shapes them.
 
     data = make_dataset(add_indicators(prices), lookback=60, target="return")
     data.train.x  # (samples, lookback, features), scaled
@@ -14,12 +16,15 @@ that training windows are built from, so no validation or test value shapes them
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
+import joblib
 import numpy as np
 import pandas as pd
 from sklearn.preprocessing import StandardScaler
 
 from shared.errors import UserError
+from shared.features import FEATURES
 
 TARGETS = ("return", "price")
 MIN_SAMPLES = {"train": 100, "val": 20, "test": 20}
@@ -28,10 +33,11 @@ MIN_SAMPLES = {"train": 100, "val": 20, "test": 20}
 @dataclass
 class Split:
     x: np.ndarray  # (samples, lookback, features), scaled
-    y: np.ndarray  # (samples,), scaled target
-    dates: pd.DatetimeIndex  # the day each sample predicts
+    y: np.ndarray  # (samples,) scaled target; (samples, horizon) when horizon > 1
+    dates: pd.DatetimeIndex  # the (first) day each sample predicts
     prev_close: np.ndarray  # close on the last day of each window (what persistence predicts)
-    close: np.ndarray  # the actual close on the predicted day
+    close: np.ndarray  # the actual close on the (first) predicted day
+    future_close: np.ndarray  # (samples, horizon): the actual closes on every predicted day
 
 
 @dataclass
@@ -44,11 +50,25 @@ class Dataset:
     features: list[str]
     target: str
     lookback: int
+    horizon: int = 1
 
     def to_price(self, y_scaled: np.ndarray, split: Split) -> np.ndarray:
-        """Model outputs (scaled targets) -> predicted closes for `split`'s days."""
-        y = self.target_scaler.inverse_transform(np.asarray(y_scaled).reshape(-1, 1)).ravel()
-        return split.prev_close * np.exp(y) if self.target == "return" else y
+        """Model outputs (scaled targets) -> predicted closes for `split`'s days, in the shape
+        of `y_scaled`: (samples,) or (samples, horizon)."""
+        return to_price(y_scaled, split.prev_close, self.target_scaler, self.target)
+
+
+def to_price(y_scaled, last_close, target_scaler: StandardScaler, target: str) -> np.ndarray:
+    """Scaled targets (n,) or (n, horizon) -> closes. Returns are log returns day over day, so
+    the close h days ahead is the last close times exp(sum of the first h returns)."""
+    y_scaled = np.asarray(y_scaled, dtype=np.float64)
+    y = target_scaler.inverse_transform(y_scaled.reshape(-1, 1)).reshape(y_scaled.shape)
+    if target == "price":
+        return y
+    last_close = np.asarray(last_close, dtype=np.float64)
+    if y.ndim == 1:
+        return last_close * np.exp(y)
+    return last_close[:, None] * np.exp(np.cumsum(y, axis=1))
 
 
 def split_bounds(n_samples: int, val_fraction: float, test_fraction: float) -> tuple[int, int]:
@@ -60,36 +80,91 @@ def split_bounds(n_samples: int, val_fraction: float, test_fraction: float) -> t
 
 def make_dataset(frame: pd.DataFrame, lookback: int = 60, target: str = "return",
                  features: list[str] | None = None, val_fraction: float = 0.15,
-                 test_fraction: float = 0.15) -> Dataset:
+                 test_fraction: float = 0.15, horizon: int = 1) -> Dataset:
     if target not in TARGETS:
         raise UserError(f"--target {target}: choose one of {', '.join(TARGETS)}")
+    if lookback < 2 or horizon < 1:
+        raise UserError(f"--lookback must be at least 2 and --horizon at least 1 (got "
+                        f"{lookback} and {horizon})")
     features = list(features or frame.columns)
     values = frame[features].to_numpy(dtype=np.float64)  # (days, features)
     close = frame["close"].to_numpy(dtype=np.float64)
-    n_samples = len(frame) - lookback  # a window of `lookback` days, then the day it predicts
+    # A window of `lookback` days, then the `horizon` days it predicts.
+    n_samples = len(frame) - lookback - horizon + 1
     val_start, test_start = split_bounds(max(n_samples, 0), val_fraction, test_fraction)
-    counts = {"train": val_start, "val": test_start - val_start, "test": n_samples - test_start}
+    gap = horizon - 1  # purge: samples whose targets would cross into the next split
+    counts = {"train": val_start - gap, "val": test_start - val_start - gap,
+              "test": n_samples - test_start}
     if n_samples <= 0 or any(counts[k] < need for k, need in MIN_SAMPLES.items()):
-        need_days = lookback + sum(MIN_SAMPLES.values()) / (1 - val_fraction - test_fraction)
+        need_days = (lookback + horizon + 2 * gap
+                     + sum(MIN_SAMPLES.values()) / (1 - val_fraction - test_fraction))
         raise UserError(
             f"the series is too short: {len(frame)} days after the indicator warm-up give "
-            f"{max(n_samples, 0)} windows of --lookback {lookback}; about {int(need_days) + 1} "
-            "days are needed for train/validation/test (use more data or a smaller --lookback)")
+            f"{max(n_samples, 0)} windows of --lookback {lookback} with --horizon {horizon}; "
+            f"about {int(need_days) + 1} days are needed for train/validation/test (use more "
+            "data or a smaller --lookback or --horizon)")
 
     # Sample i: window rows [i, i + lookback), predicted day i + lookback.
-    last_train_row = val_start - 1 + lookback - 1  # last row any training window contains
+    last_train_row = val_start - gap - 1 + lookback - 1  # last row any training window holds
     feature_scaler = StandardScaler().fit(values[: last_train_row + 1])
     scaled = feature_scaler.transform(values)
     windows = np.lib.stride_tricks.sliding_window_view(scaled, lookback, axis=0)[:n_samples]
     x = np.ascontiguousarray(windows.transpose(0, 2, 1), dtype=np.float32)  # (n, lookback, f)
-    prev_close, next_close = close[lookback - 1 : -1], close[lookback:]
-    raw_y = np.log(next_close / prev_close) if target == "return" else next_close
-    target_scaler = StandardScaler().fit(raw_y[:val_start].reshape(-1, 1))
-    y = target_scaler.transform(raw_y.reshape(-1, 1)).ravel().astype(np.float32)
-    dates = frame.index[lookback:]
+    # Daily targets: raw[d] is the target for day d (its log return, or its close).
+    raw = np.log(close[1:] / close[:-1]) if target == "return" else close[1:]
+    raw = np.concatenate([[np.nan], raw])
+    days = lookback + np.arange(n_samples)[:, None] + np.arange(horizon)  # (n, horizon)
+    raw_y, future_close = raw[days], close[days]
+    prev_close = close[lookback - 1 : lookback - 1 + n_samples]
+    target_scaler = StandardScaler().fit(raw_y[: val_start - gap].reshape(-1, 1))
+    y = target_scaler.transform(raw_y.reshape(-1, 1)).reshape(raw_y.shape).astype(np.float32)
+    if horizon == 1:
+        y = y[:, 0]  # one step: a plain vector, as a one-output model predicts it
+    dates = frame.index[lookback : lookback + n_samples]
 
     def split(a: int, b: int) -> Split:
-        return Split(x[a:b], y[a:b], dates[a:b], prev_close[a:b], next_close[a:b])
+        return Split(x[a:b], y[a:b], dates[a:b], prev_close[a:b], future_close[a:b, 0],
+                     future_close[a:b])
 
-    return Dataset(split(0, val_start), split(val_start, test_start), split(test_start, n_samples),
-                   feature_scaler, target_scaler, features, target, lookback)
+    return Dataset(split(0, val_start - gap), split(val_start, test_start - gap),
+                   split(test_start, n_samples), feature_scaler, target_scaler, features, target,
+                   lookback, horizon)
+
+
+def latest_window(frame: pd.DataFrame, feature_scaler: StandardScaler, features: list[str],
+                  lookback: int) -> np.ndarray:
+    """The scaled window of the last `lookback` days of `frame` (indicators added), shaped
+    (1, lookback, features): what predict.py feeds a trained model."""
+    if len(frame) < lookback:
+        raise UserError(f"need at least {lookback} days after the indicator warm-up, got {len(frame)}")
+    window = feature_scaler.transform(frame[features].to_numpy(dtype=np.float64)[-lookback:])
+    return window[np.newaxis].astype(np.float32)
+
+
+def save_preprocessing(data: Dataset, path: str | Path) -> None:
+    """What predict.py needs besides the network: scalers, feature list, window settings."""
+    joblib.dump({"feature_scaler": data.feature_scaler, "target_scaler": data.target_scaler,
+                 "features": data.features, "lookback": data.lookback, "target": data.target,
+                 "horizon": data.horizon}, path)
+
+
+def load_preprocessing(run_dir: str | Path, model_file: str) -> dict:
+    """A run's preprocessing.joblib, refused with a one-line reason if the run lacks
+    `model_file` or was trained on another feature set."""
+    run_dir = Path(run_dir)
+    for name in (model_file, "preprocessing.joblib"):
+        if not (run_dir / name).is_file():
+            raise UserError(f"no {name} in {run_dir}; train one with `python train.py`")
+    prep = joblib.load(run_dir / "preprocessing.joblib")
+    if prep["features"] != FEATURES:
+        raise UserError(f"{run_dir} was trained on a different feature set "
+                        f"({len(prep['features'])} features, now {len(FEATURES)}); retrain it")
+    return {"horizon": 1, **prep}
+
+
+def describe(data: Dataset, name: str) -> str:
+    """One line about the windows a run trains on, for its progress output."""
+    return (f"{name}: windows: train {len(data.train.y)} ({data.train.dates[0].date()}.."
+            f"{data.train.dates[-1].date()}), val {len(data.val.y)}, test {len(data.test.y)} "
+            f"({data.test.dates[0].date()}..{data.test.dates[-1].date()}) | target: {data.target} "
+            f"of the next {'day' if data.horizon == 1 else f'{data.horizon} days'}")

@@ -124,6 +124,35 @@ def test_scalers_never_see_validation_or_test(goog_frame, target):
     np.testing.assert_array_equal(data.train.x, again.train.x)
 
 
+def test_multi_day_targets_are_purged_at_split_boundaries(goog_frame):
+    one, three = (windows.make_dataset(goog_frame, lookback=60, horizon=h) for h in (1, 3))
+    assert three.train.y.shape[1:] == (3,) and three.test.future_close.shape[1:] == (3,)
+    # Samples whose later targets would cross a boundary are dropped: the last training
+    # target is the day just before validation's first, and the same for validation and test.
+    for split, following in ((three.train, three.val), (three.val, three.test)):
+        last_target_day = goog_frame.index[goog_frame.index.get_loc(split.dates[-1]) + 2]
+        assert goog_frame.index.get_loc(following.dates[0]) - goog_frame.index.get_loc(
+            last_target_day) == 1
+    assert len(one.train.y) + len(one.val.y) + len(one.test.y) == len(goog_frame) - 60
+    assert len(three.train.y) + len(three.val.y) + len(three.test.y) == len(goog_frame) - 62 - 4
+    # Closes h days ahead: the last close times exp(sum of the first h log returns).
+    np.testing.assert_allclose(three.to_price(three.test.y, three.test), three.test.future_close,
+                               rtol=1e-5)
+    np.testing.assert_allclose(three.test.future_close[:, 0], three.test.close)
+    np.testing.assert_allclose(three.test.future_close[:-1, 1], three.test.close[1:])
+    with pytest.raises(UserError, match="--horizon 400"):
+        windows.make_dataset(goog_frame.iloc[:700], lookback=60, horizon=400)
+
+
+def test_diebold_mariano_on_losses_matches_the_forecast_form():
+    actual, predicted, baseline = [10.0, 11.0, 12.0, 9.0], [10.0, 12.0, 12.0, 9.5], [9.0, 10.0, 11.0, 9.0]
+    losses = [(np.subtract(actual, f)) ** 2 for f in (predicted, baseline)]
+    assert forecast.diebold_mariano_losses(*losses) == forecast.diebold_mariano(actual, predicted,
+                                                                                baseline)
+    summary = forecast.summarise_seeds([{"rmse": 1.0}, {"rmse": 3.0}])
+    assert summary == {"rmse_mean": 2.0, "rmse_std": 1.0}
+
+
 def test_too_short_series(goog_frame):
     with pytest.raises(UserError, match="too short"):
         windows.make_dataset(goog_frame.iloc[:150], lookback=60)

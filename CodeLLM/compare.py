@@ -1,0 +1,222 @@
+"""Stage 3 vs stage 4 with one command: the Keras LSTM, the transformer, and a PyTorch LSTM
+control, trained on the same windows with the same seeds, judged on the same test days.
+
+    make compare                               # GOOG, about 2 minutes on 2 cores
+    make compare TICKER=MSFT                   # AAPL, IBM or MSFT from the bundled data
+    python CodeLLM/compare.py --report-only    # rewrite the write-up from the saved runs
+    python CodeLLM/compare.py --smoke --out-dir /tmp/runs --docs-dir /tmp/docs
+
+Each model is trained by its own stage's train.py in a subprocess (stages never import each
+other); this script reads their metrics.json and predictions.csv, writes comparison.json next
+to the runs, and generates docs/stage3-vs-stage4.md (other tickers: stage3-vs-stage4-<ticker>.md)
+with its plots in docs/img/. Every number in the write-up comes from those files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+STAGE_DIR = Path(__file__).resolve().parent
+ROOT = STAGE_DIR.parent
+sys.path[:0] = [str(STAGE_DIR), str(ROOT)]  # run from any folder
+
+import compare_report  # noqa: E402  (the write-up's text, generated from comparison.json)
+
+from shared import forecast, plotting, training  # noqa: E402
+from shared.errors import UserError, run_main  # noqa: E402
+
+# key -> (script, extra flags, label in the write-up). The order is the write-up's order.
+MODELS = {
+    "keras-lstm": ("MemoryLLM/train.py", [], "Keras LSTM (stage 3)"),
+    "torch-lstm": ("CodeLLM/train.py", ["--arch", "lstm"], "PyTorch LSTM (control)"),
+    "transformer": ("CodeLLM/train.py", ["--arch", "transformer"], "transformer (stage 4)"),
+}
+# (a, b, what the pair isolates): stage 4 vs 3 mixes two changes; the control splits them.
+PAIRS = [("transformer", "keras-lstm", "stage 4 vs stage 3"),
+         ("transformer", "torch-lstm", "the architecture alone"),
+         ("torch-lstm", "keras-lstm", "the framework alone")]
+BUNDLED = ("GOOG", "AAPL", "IBM", "MSFT")
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument("--ticker", default="GOOG", type=str.upper,
+                        help=f"bundled ticker: {', '.join(BUNDLED)}")
+    parser.add_argument("--seeds", type=int, default=3, help="seeds per model (the same for all)")
+    parser.add_argument("--seed", type=int, default=42, help="first seed; the others follow")
+    parser.add_argument("--smoke", action="store_true",
+                        help="tiny models, one seed: checks the pipeline in seconds")
+    parser.add_argument("--report-only", action="store_true",
+                        help="do not train; rewrite the write-up from the runs already saved")
+    parser.add_argument("--check", action="store_true",
+                        help="with --report-only: write nothing, exit 1 if the write-up is stale")
+    parser.add_argument("--out-dir", default=str(STAGE_DIR / "results"),
+                        help="where the runs folder compare-<ticker>/ goes")
+    parser.add_argument("--docs-dir", default=str(ROOT / "docs"),
+                        help="where the write-up (and img/ with its plots) goes")
+    return parser.parse_args(argv)
+
+
+def runs_dir(args) -> Path:
+    return Path(args.out_dir) / f"{'smoke-' if args.smoke else ''}compare-{args.ticker.lower()}"
+
+
+def train_all(args, runs: Path) -> dict[str, float]:
+    """Run each stage's train.py; return the wall seconds of each."""
+    walls = {}
+    for i, (key, (script, flags, label)) in enumerate(MODELS.items()):
+        print(f"\n=== [{i + 1}/{len(MODELS)}] {label}: {script} ===", flush=True)
+        command = [sys.executable, str(ROOT / script), *flags, "--ticker", args.ticker,
+                   "--seeds", str(1 if args.smoke else args.seeds), "--seed", str(args.seed),
+                   "--out-dir", str(runs), "--run-name", key, *(["--smoke"] if args.smoke else [])]
+        started = time.perf_counter()
+        if subprocess.run(command).returncode != 0:
+            raise UserError(f"{script} failed (its message is above); nothing was compared")
+        walls[key] = round(time.perf_counter() - started, 1)
+    return walls
+
+
+def seed_columns(frame: pd.DataFrame) -> list[str]:
+    return [c for c in frame.columns if c.startswith("seed_")]
+
+
+def analyse(runs: Path, walls: dict[str, float] | None) -> dict:
+    """comparison.json: each model's results, the baselines, and day-by-day DM tests."""
+    metrics, predictions = {}, {}
+    for key in MODELS:
+        for name in ("metrics.json", "predictions.csv"):
+            if not (runs / key / name).is_file():
+                raise UserError(f"no {name} in {runs / key}; run `python CodeLLM/compare.py` "
+                                "without --report-only first")
+        metrics[key] = training.read_json(runs / key / "metrics.json")
+        predictions[key] = pd.read_csv(runs / key / "predictions.csv")
+    first = predictions["transformer"]
+    for key, frame in predictions.items():  # the comparison is only fair on identical days
+        if not (frame["date"].equals(first["date"]) and np.allclose(frame["actual"], first["actual"])):
+            raise UserError(f"{key} was tested on other days than the transformer; rerun compare")
+    actual, previous = first["actual"].to_numpy(), first["prev_close"].to_numpy()
+
+    # Squared errors averaged over seeds: the DM tests compare kinds of model, not single runs.
+    loss = {k: ((f[seed_columns(f)].to_numpy() - actual[:, None]) ** 2).mean(axis=1)
+            for k, f in predictions.items()}
+    persistence_loss = (actual - previous) ** 2
+    models = {}
+    for key, m in metrics.items():
+        stat, p = forecast.diebold_mariano_losses(loss[key], persistence_loss)
+        models[key] = {
+            "label": MODELS[key][2], "params": m["params"], "seeds": m["seeds"],
+            "seconds_per_epoch": m["seconds_per_epoch"], "train_seconds": m["train_seconds"],
+            "epochs": [s["epochs"] for s in m["per_seed"]],
+            "dm_vs_persistence_stat": stat, "dm_vs_persistence_pvalue": p,
+            "mean_forecast": predictions[key][seed_columns(predictions[key])].mean(axis=1).tolist(),
+            **{k: v for k, v in m.items() if k.endswith(("_mean", "_std"))},
+        }
+        if walls:
+            models[key]["wall_seconds"] = walls[key]
+    pairs = []
+    for a, b, meaning in PAIRS:
+        stat, p = forecast.diebold_mariano_losses(loss[a], loss[b])
+        pairs.append({"a": a, "b": b, "meaning": meaning, "dm_stat": stat, "dm_pvalue": p,
+                      "rmse_a": models[a]["test_rmse_mean"], "rmse_b": models[b]["test_rmse_mean"]})
+    t = metrics["transformer"]
+    return {"ticker": runs.name.split("compare-")[-1].upper(), "smoke": runs.name.startswith("smoke"),
+            "test_start": t["test_start"], "test_end": t["test_end"], "test_days": t["test_days"],
+            "target": t["target"], "dates": first["date"].tolist(), "actual": actual.tolist(),
+            "prev_close": previous.tolist(), "models": models, "pairs": pairs,
+            "baselines": t["baselines"], "attention": t.get("attention", {}),
+            "lookback": training.read_json(runs / "transformer" / "config.json")["lookback"]}
+
+
+def doc_paths(docs: Path, ticker: str) -> tuple[Path, str]:
+    """The write-up's path, and the prefix of its images in docs/img/."""
+    suffix = "" if ticker == "GOOG" else f"-{ticker.lower()}"
+    return docs / f"stage3-vs-stage4{suffix}.md", f"compare-{ticker.lower()}"
+
+
+def write_plots(c: dict, runs: Path, img: Path, prefix: str) -> None:
+    models = c["models"]
+    theil = {m["label"].split(" (")[0]: m["test_theil_u_mean"] for m in models.values()}
+    errors = {m["label"].split(" (")[0]: m["test_theil_u_std"] for m in models.values()}
+    theil["drift"] = c["baselines"]["drift"]["test_theil_u"]
+    plotting.plot_bars(theil, img / f"{prefix}-theil_u.png",
+                       f"{c['ticker']} test period: Theil's U (mean ± std over seeds)",
+                       "model RMSE / persistence RMSE", muted=("drift",), errors=errors,
+                       reference=("persistence (tomorrow = today)", 1.0))
+    speed = {m["label"].split(" (")[0]: m["seconds_per_epoch"] for m in models.values()}
+    plotting.plot_bars(speed, img / f"{prefix}-seconds_per_epoch.png",
+                       f"{c['ticker']}: training seconds per epoch (2 CPU cores)", "seconds",
+                       fmt="%.2f")
+    dates = pd.to_datetime(c["dates"])
+    plotting.plot_forecast(dates, np.array(c["actual"]),
+                           {f"{m['label'].split(' (')[0]} (mean of seeds)": np.array(m["mean_forecast"])
+                            for m in models.values()},
+                           img / f"{prefix}-predictions.png",
+                           title=f"{c['ticker']} test period: next-day close")
+    for name in ("attention_by_lag.png", "attention_cross.png"):
+        if (runs / "transformer" / name).is_file():
+            shutil.copyfile(runs / "transformer" / name, img / f"{prefix}-{name}")
+
+
+def other_tickers(out_dir: Path, ticker: str) -> list[dict]:
+    """Saved comparisons of the other bundled tickers: the GOOG write-up's robustness check."""
+    found = [out_dir / f"compare-{t.lower()}" / "comparison.json" for t in BUNDLED if t != ticker]
+    return [training.read_json(p) for p in found if p.is_file()]
+
+
+def write_doc(c: dict, out_dir: Path, docs: Path, check: bool) -> bool:
+    """Write (or with `check`, compare) one write-up; True when it is up to date."""
+    doc, prefix = doc_paths(docs, c["ticker"])
+    others = other_tickers(out_dir, c["ticker"]) if c["ticker"] == "GOOG" else []
+    text = compare_report.render(c, prefix, others)
+    fresh = doc.is_file() and doc.read_text(encoding="utf-8") == text
+    if not check and not fresh:
+        doc.parent.mkdir(parents=True, exist_ok=True)
+        doc.write_text(text, encoding="utf-8")
+    return fresh
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    if args.ticker not in BUNDLED:
+        raise UserError(f"--ticker {args.ticker}: the comparison runs on the bundled data: "
+                        f"{', '.join(BUNDLED)}")
+    if args.check and not args.report_only:
+        raise UserError("--check only goes with --report-only")
+    runs, docs, out_dir = runs_dir(args), Path(args.docs_dir), Path(args.out_dir)
+    if args.report_only:
+        if not (runs / "comparison.json").is_file():
+            raise UserError(f"no comparison.json in {runs}; run `python CodeLLM/compare.py "
+                            f"--ticker {args.ticker}` first")
+        c = training.read_json(runs / "comparison.json")
+    else:
+        started = time.perf_counter()
+        walls = train_all(args, runs)
+        c = analyse(runs, walls)
+        c["total_seconds"] = round(time.perf_counter() - started, 1)
+        training.write_json(runs / "comparison.json", c)
+    if args.check:
+        if not write_doc(c, out_dir, docs, check=True):
+            print(f"{doc_paths(docs, c['ticker'])[0]} is out of date with {runs}/comparison.json;"
+                  " run `make docs`", file=sys.stderr)
+            sys.exit(1)
+        return
+    write_plots(c, runs, docs / "img", doc_paths(docs, c["ticker"])[1])
+    write_doc(c, out_dir, docs, check=False)
+    goog = out_dir / "compare-goog" / "comparison.json"
+    if c["ticker"] != "GOOG" and not c["smoke"] and goog.is_file():  # its robustness table
+        write_doc(training.read_json(goog), out_dir, docs, check=False)
+    print(f"\nwrote {doc_paths(docs, c['ticker'])[0]} and its plots in {docs / 'img'}")
+    print(compare_report.conclusion(c))
+
+
+if __name__ == "__main__":
+    run_main(main)

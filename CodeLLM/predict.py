@@ -1,0 +1,80 @@
+"""Forecast the next trading day(s) with a model saved by train.py.
+
+    cd CodeLLM
+    python predict.py                          # the transformer: next trading day(s)
+    python predict.py --days 5                 # five business days
+    python predict.py --run-dir results/lstm --csv my_prices.csv
+
+A model trained with --horizon H forecasts H days in one go. For more days than that, the
+script appends each forecast close as a day of data (open, high, low and close all equal to it,
+volume unchanged), recomputes the indicators, and forecasts again: errors compound.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # run from any folder
+
+from config import STAGE_DIR  # noqa: E402
+from model import build_model  # noqa: E402
+
+from shared import features, market, training, windows  # noqa: E402
+from shared.errors import UserError, run_main  # noqa: E402
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument("--run-dir", default=str(STAGE_DIR / "results" / "transformer"),
+                        help="run folder written by train.py (model.pt + preprocessing.joblib)")
+    parser.add_argument("--days", type=int, default=None,
+                        help="business days to forecast (default: the model's horizon)")
+    market.add_price_arguments(parser)
+    return parser.parse_args(argv)
+
+
+def load_run(run_dir: Path):
+    prep = windows.load_preprocessing(run_dir, "model.pt")
+    checkpoint = training.load_checkpoint(run_dir / "model.pt")
+    if checkpoint.get("model_config", {}).get("n_features") != len(prep["features"]):
+        raise UserError(f"{run_dir / 'model.pt'} does not match its preprocessing.joblib; retrain it")
+    model = build_model(checkpoint["model_config"])
+    model.load_state_dict(checkpoint["model_state"])
+    return model.eval(), prep
+
+
+@torch.no_grad()
+def next_closes(model, prep, prices) -> list[float]:
+    """The model's forecast closes for the `horizon` business days after `prices` ends."""
+    frame = features.add_indicators(prices)
+    window = windows.latest_window(frame, prep["feature_scaler"], prep["features"], prep["lookback"])
+    scaled = model(torch.from_numpy(window)).numpy()  # (1, horizon)
+    closes = windows.to_price(scaled, frame["close"].iloc[-1:].to_numpy(), prep["target_scaler"],
+                              prep["target"])
+    return [float(c) for c in closes[0]]
+
+
+def main(argv=None) -> list[tuple[str, float]]:
+    args = parse_args(argv)
+    model, prep = load_run(Path(args.run_dir))
+    days = prep["horizon"] if args.days is None else args.days
+    if days < 1:
+        raise UserError("--days must be at least 1")
+    prices = market.load_prices(args.source, args.ticker, args.csv, args.start, args.end)
+    print(f"last day in the data: {prices.index[-1].date()}, close {prices['close'].iloc[-1]:.2f}")
+    forecasts = market.roll_forward(prices, days, lambda p: next_closes(model, prep, p))
+    for day, close in forecasts:
+        print(f"{day}  forecast close {close:.2f}")
+    if days > prep["horizon"]:
+        print(f"days after the first {prep['horizon']} are forecast from forecasts, not data: "
+              "the uncertainty grows with every step, so treat them as a trend, not a price")
+    return forecasts
+
+
+if __name__ == "__main__":
+    run_main(main)

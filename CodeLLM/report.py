@@ -1,0 +1,64 @@
+"""Write the generated sections of CodeLLM/README.md: where each concept lives in model.py, and
+the results of the GOOG comparison saved by compare.py.
+
+    python CodeLLM/report.py           # part of `make docs`
+    python CodeLLM/report.py --check   # exit 1 if the README is out of date (used by tests)
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+
+STAGE_DIR = Path(__file__).resolve().parent
+sys.path[:0] = [str(STAGE_DIR), str(STAGE_DIR.parent)]
+
+import compare_report  # noqa: E402
+
+from shared import reporting, training  # noqa: E402
+
+COMPARISON = STAGE_DIR / "results" / "compare-goog" / "comparison.json"
+# The README's concepts, in reading order, and the [tag] that marks each in model.py.
+CONCEPTS = [
+    ("queries, keys and values", "queries"), ("scaled dot-product", "scaled dot product"),
+    ("masking", "masking"), ("multi-head attention", "multi-head"),
+    ("self-attention", "self-attention"), ("residual connection", "residual"),
+    ("positional encoding", "position"), ("encoder", "encoder"),
+    ("cross-attention", "cross-attention"), ("causal mask", "causal mask"),
+    ("decoder", "decoder"), ("teacher forcing", "teacher forcing"),
+]
+
+
+def code_map() -> str:
+    lines = (STAGE_DIR / "model.py").read_text(encoding="utf-8").splitlines()
+    rows = []
+    for concept, tag in CONCEPTS:
+        found = [i + 1 for i, line in enumerate(lines) if re.search(rf"#.*\[{re.escape(tag)}\]", line)]
+        if not found:
+            raise SystemExit(f"error: no [{tag}] comment in CodeLLM/model.py")
+        n = found[0]
+        code = lines[n - 1].split("#")[0].strip() or lines[n].split("#")[0].strip()
+        rows.append([concept, f"[model.py line {n}](model.py#L{n})", f"`{code}`"])
+    return reporting.markdown_table(["concept", "where", "the line"], rows)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--check", action="store_true",
+                        help="do not write; exit 1 if the README differs from the results")
+    args = parser.parse_args(argv)
+    sections = {"code-map": code_map()}
+    if COMPARISON.is_file():
+        c = training.read_json(COMPARISON)
+        sections["results"] = (compare_report.accuracy_table(c) + "\n\n"
+                               + compare_report.conclusion(c))
+    else:
+        print(f"error: no comparison in {COMPARISON}; run `make compare` first", file=sys.stderr)
+        return 2
+    return reporting.write_sections(STAGE_DIR / "README.md", sections, check=args.check)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

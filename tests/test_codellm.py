@@ -1,0 +1,183 @@
+"""CodeLLM: the transformer's mechanics (shapes, causal mask, attention, positions), then
+train.py, predict.py and compare.py as a user runs them, in subprocesses with --smoke."""
+
+import math
+
+import pandas as pd
+import pytest
+import torch
+from conftest import ROOT, assert_one_line_error, read_json, run_script
+
+from shared import market
+from shared.config import load_stage_config
+
+TRAIN, PREDICT, COMPARE = "CodeLLM/train.py", "CodeLLM/predict.py", "CodeLLM/compare.py"
+models = load_stage_config(ROOT / "CodeLLM" / "model.py")  # by path: stages share module names
+
+
+def transformer(**kwargs):
+    settings = dict(n_features=5, lookback=12, d_model=8, heads=2, encoder_layers=2,
+                    decoder_layers=2, ff_size=16, dropout=0.0)
+    torch.manual_seed(0)
+    return models.TransformerForecaster(**{**settings, **kwargs}).eval()
+
+
+@pytest.mark.parametrize("horizon", [1, 3, 7])
+def test_output_shapes_for_several_horizons(horizon):
+    x = torch.randn(4, 12, 5)
+    for model in (transformer(horizon=horizon), models.LSTMForecaster(5, horizon, units=8).eval()):
+        assert model(x).shape == (4, horizon)  # forecasting: its own steps fed back
+        assert model(x, targets=torch.randn(4, horizon)).shape == (4, horizon)  # teacher forcing
+
+
+def test_causal_mask_hides_later_decoder_inputs():
+    model, x = transformer(horizon=5), torch.randn(2, 12, 5)
+    targets = torch.randn(2, 5)
+    changed = targets.clone()
+    changed[:, 3] += 10.0  # the true value of step 4: decoder input of step 5 only
+    before, after = model(x, targets=targets), model(x, targets=changed)
+    assert torch.allclose(before[:, :4], after[:, :4], atol=1e-6)
+    assert not torch.allclose(before[:, 4], after[:, 4])
+    assert models.causal_mask(3).tolist() == [[True, False, False], [True, True, False],
+                                              [True, True, True]]
+
+
+def test_teacher_forcing_equals_feeding_back_its_own_forecasts():
+    """Given its own forecasts as the 'true' previous steps, the parallel pass must reproduce
+    the step-by-step forecast exactly: the two code paths compute the same thing."""
+    model, x = transformer(horizon=4), torch.randn(3, 12, 5)
+    own = model(x)
+    assert torch.allclose(model(x, targets=own), own, atol=1e-5)
+
+
+def test_attention_weights_are_distributions():
+    model = transformer(horizon=3)
+    _, weights = model(torch.randn(4, 12, 5), return_attention=True)
+    assert len(weights["encoder"]) == 2 and weights["encoder"][0].shape == (4, 2, 12, 12)
+    assert weights["cross"][0].shape == (4, 2, 3, 12)
+    for w in [*weights["encoder"], *weights["cross"]]:
+        assert torch.all(w >= 0)
+        assert torch.allclose(w.sum(-1), torch.ones(w.shape[:-1]), atol=1e-5)
+
+
+def test_positional_encoding_breaks_permutation_invariance():
+    x = torch.randn(2, 12, 5)
+    shuffled = x[:, torch.randperm(12, generator=torch.Generator().manual_seed(1))]
+    blind = transformer(pos_encoding="none")
+    # Without positions, encoder self-attention is permutation-equivariant and the decoder's
+    # weighted sums over the window cannot tell the orders apart.
+    assert torch.allclose(blind(x), blind(shuffled), atol=1e-5)
+    for kind in ("sinusoidal", "learned"):
+        model = transformer(pos_encoding=kind)
+        if kind == "learned":  # trained tables start near zero; make them matter
+            torch.nn.init.normal_(model.encoder_position.table, std=1.0)
+        assert not torch.allclose(model(x), model(shuffled), atol=1e-4)
+
+
+def test_sinusoidal_table_values():
+    table = models.SinusoidalEncoding(10, 6).table
+    assert table[0].tolist() == pytest.approx([0, 1, 0, 1, 0, 1])
+    assert table[3, 0].item() == pytest.approx(math.sin(3))
+    assert table[3, 3].item() == pytest.approx(math.cos(3 / 10000 ** (2 / 6)), abs=1e-6)
+
+
+def test_heads_must_divide_the_width():
+    with pytest.raises(ValueError, match="not divisible"):
+        models.MultiHeadAttention(10, 3)
+
+
+@pytest.fixture(scope="module")
+def smoke_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("codellm")
+    proc = run_script(TRAIN, "--smoke", "--out-dir", out, "--run-name", "smoke")
+    return out / "smoke", proc
+
+
+@pytest.mark.slow
+def test_smoke_writes_every_artifact(smoke_run):
+    run, proc = smoke_run
+    for name in ("config.json", "metrics.json", "history.json", "predictions.csv",
+                 "predictions.png", "loss_curve.png", "model.pt", "preprocessing.joblib",
+                 "attention_by_lag.png", "attention_cross.png", "attention_encoder.png"):
+        assert (run / name).is_file(), name
+    m = read_json(run / "metrics.json")
+    for key in ("test_rmse_mean", "test_theil_u_mean", "params", "seconds_per_epoch",
+                "latency_ms_mean", "seconds_to_best_mean"):
+        assert math.isfinite(m[key]) and m[key] > 0, key
+    assert m["test_end"] == "2013-03-01" and m["model"] == "transformer"
+    assert m["baselines"]["persistence"]["test_theil_u"] == pytest.approx(1.0)
+    a = m["attention"]
+    assert sum(a["by_lag_mean"]) == pytest.approx(1.0, abs=1e-5)  # the lookback of --smoke
+    assert len(a["by_lag_mean"]) == read_json(run / "config.json")["lookback"] == 20
+    preds = pd.read_csv(run / "predictions.csv")
+    assert len(preds) == m["test_days"] and list(preds.columns[-1:]) == ["seed_42"]
+    assert "Theil's U" in proc.stdout
+
+
+@pytest.mark.slow
+def test_predict_loads_the_saved_model(smoke_run, tmp_path):
+    run, _ = smoke_run
+    lines = run_script(PREDICT, "--run-dir", run, "--days", "2").stdout.strip().splitlines()
+    assert lines[0].startswith("last day in the data: 2013-03-01")
+    assert lines[1].startswith("2013-03-04  forecast close")
+    assert 500 < float(lines[2].split()[-1]) < 1200
+    assert_one_line_error(run_script(PREDICT, "--run-dir", tmp_path, check=False),
+                          "no model.pt")
+    assert_one_line_error(run_script(PREDICT, "--run-dir", run, "--days", "0", check=False),
+                          "--days must be at least 1")
+
+
+@pytest.mark.slow
+def test_multi_step_training_and_prediction(tmp_path):
+    run_script(TRAIN, "--smoke", "--horizon", "3", "--arch", "lstm", "--out-dir", tmp_path,
+               "--run-name", "h3")
+    m = read_json(tmp_path / "h3" / "metrics.json")
+    by_step = m["per_seed"][0]["test_rmse_by_step"]
+    assert len(by_step) == 3 and by_step[0] == pytest.approx(m["test_rmse_mean"])
+    assert len(m["baselines"]["persistence"]["test_rmse_by_step"]) == 3
+    out = run_script(PREDICT, "--run-dir", tmp_path / "h3").stdout  # default: the horizon
+    assert out.count("forecast close") == 3 and "uncertainty" not in out
+
+
+@pytest.mark.slow
+def test_bad_inputs(tmp_path):
+    prices = market.load_prices().reset_index()
+    prices.iloc[:400].to_csv(tmp_path / "short.csv", index=False)
+    for flags, fragment in (
+        (["--csv", tmp_path / "short.csv", "--lookback", "300"], "too short"),
+        (["--csv", tmp_path / "short.csv", "--horizon", "150"], "--horizon"),
+        (["--horizon", "0"], "at least 1"),
+        (["--d-model", "10", "--heads", "4"], "multiple of --heads"),
+        (["--ticker", "TSLA"], "not in the bundled data"),
+    ):
+        proc = run_script(TRAIN, "--smoke", *flags, "--out-dir", tmp_path, check=False)
+        assert_one_line_error(proc, fragment)
+
+
+@pytest.mark.slow
+def test_compare_smoke_writes_a_writeup_from_the_metrics(tmp_path):
+    out, docs = tmp_path / "runs", tmp_path / "docs"
+    run_script(COMPARE, "--smoke", "--out-dir", out, "--docs-dir", docs, timeout=900)
+    runs = out / "smoke-compare-goog"
+    c = read_json(runs / "comparison.json")
+    text = (docs / "stage3-vs-stage4.md").read_text(encoding="utf-8")
+    for key, folder in (("keras-lstm", "keras-lstm"), ("torch-lstm", "torch-lstm"),
+                        ("transformer", "transformer")):
+        m = read_json(runs / folder / "metrics.json")
+        assert c["models"][key]["test_rmse_mean"] == m["test_rmse_mean"]
+        assert f"{m['test_rmse_mean']:.2f} ± {m['test_rmse_std']:.2f}" in text
+        assert f"{m['test_theil_u_mean']:.3f}" in text and f"{m['params']:,}" in text
+    persistence = read_json(runs / "transformer" / "metrics.json")["baselines"]["persistence"]
+    assert f"| persistence | {persistence['test_rmse']:.2f} |" in text  # GOOG: above 10
+    for pair in c["pairs"]:
+        assert f"{pair['dm_pvalue']:.3f}" in text
+    for name in ("theil_u", "predictions", "seconds_per_epoch", "attention_by_lag",
+                 "attention_cross"):
+        assert (docs / "img" / f"compare-goog-{name}.png").stat().st_size > 5000, name
+    assert "## Conclusion" in text and "persistence" in text
+    # --report-only --check: the write-up matches its comparison.json, and notices an edit.
+    check = ["--smoke", "--report-only", "--check", "--out-dir", out, "--docs-dir", docs]
+    assert run_script(COMPARE, *check, check=False).returncode == 0
+    (docs / "stage3-vs-stage4.md").write_text(text.replace("Conclusion", "Verdict"), encoding="utf-8")
+    assert run_script(COMPARE, *check, check=False).returncode == 1
+    assert_one_line_error(run_script(COMPARE, "--ticker", "TSLA", check=False), "bundled data")
