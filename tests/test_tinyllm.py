@@ -65,9 +65,12 @@ def test_same_seed_same_loss(tmp_path):
 
 def test_ctrl_c_saves_and_resume_matches_an_uninterrupted_run(tmp_path):
     common = ["--smoke", "--max-steps", "400", "--eval-interval", "20", "--out-dir", tmp_path]
+    # A shell that starts a job in the background makes it ignore SIGINT, and children inherit
+    # that; restore the default so that Python installs its KeyboardInterrupt handler.
     proc = subprocess.Popen([sys.executable, "-u", str(ROOT / TRAIN), *map(str, common),
                              "--run-name", "cut"], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     for line in proc.stdout:  # wait for the first evaluation, then press "Ctrl-C"
         if line.startswith("step "):
             proc.send_signal(signal.SIGINT)
