@@ -59,6 +59,7 @@ docs: setup
 	$(PY) CodeLLM/compare.py --report-only --ticker MSFT
 	$(PY) CodeLLM/compare.py --report-only --ticker GOOG
 	$(PY) CodeLLM/report.py
+	$(PY) CodeLLM/train_seq2seq.py --report
 	$(PY) docs/build.py
 
 lint: setup

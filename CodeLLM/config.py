@@ -68,5 +68,63 @@ class ForecastConfig(PriceDataConfig):
                 "ff_size": self.ff_size, "pos_encoding": self.pos_encoding}
 
 
+# --smoke for train.py: seconds, not minutes, yet every artifact is written.
 SMOKE_OVERRIDES = dict(lookback=20, d_model=8, heads=2, encoder_layers=1, ff_size=16, units=8,
                        dense_units=4, epochs=2, seeds=1, patience=1, warmup_steps=5)
+
+
+@dataclass
+class GPTConfig:
+    """Settings of train_gpt.py: the mini-GPT on stage 1's text, with stage 1's conventions.
+
+    The defaults fit stage 1's budget (5 minutes on 2 cores) and were chosen on the validation
+    loss among a few runs of that budget: 4 blocks of width 128 (1,500 steps), width 96 (2,300
+    steps), 2 blocks (3,400 steps), and 2 blocks with dropout 0.1. On a CPU budget a shallower
+    model that takes more steps learned most."""
+
+    # data (as stage 1: the same corpus and the same validation split, its last 10%)
+    corpus: str = field(default="tiny", metadata={
+        "help": "Shakespeare corpus: 'tiny' (10 plays, 1.1 M chars) or 'full' (38 plays)",
+        "choices": ["tiny", "full"]})
+    data: str | None = field(default=None, metadata={
+        "help": "train on your own UTF-8 text file instead of Shakespeare", "metavar": "PATH"})
+    # model
+    model: str = field(default="gpt", metadata={"help": "the model's name in results",
+                                                "choices": ["gpt"]})
+    d_model: int = field(default=128, metadata={"help": "width of every position's vector"})
+    n_layer: int = field(default=2, metadata={"help": "transformer blocks"})
+    heads: int = field(default=4, metadata={"help": "attention heads per block"})
+    dropout: float = field(default=0.0, metadata={"help": "dropout (a short run barely overfits)"})
+    seq_len: int = field(default=128, metadata={
+        "help": "context: characters each prediction can attend to (and the training chunk)"})
+    # optimisation
+    batch_size: int = field(default=32, metadata={"help": "chunks per step"})
+    lr: float = field(default=3e-3, metadata={"help": "peak AdamW learning rate"})
+    weight_decay: float = field(default=0.1, metadata={"help": "AdamW weight decay"})
+    max_steps: int = field(default=3300, metadata={"help": "optimizer steps in the run"})
+    warmup_steps: int = field(default=100, metadata={"help": "linear learning-rate warm-up"})
+    grad_clip: float = field(default=1.0, metadata={"help": "clip the gradient norm to this"})
+    # evaluation and output
+    eval_interval: int = field(default=330, metadata={
+        "help": "evaluate on validation (and checkpoint) every N steps"})
+    eval_tokens: int = field(default=20_000, metadata={
+        "help": "validation characters used by the interval evaluations (the final one uses all)"})
+    sample_length: int = field(default=600, metadata={"help": "characters in the results sample"})
+    temperature: float = field(default=0.8, metadata={"help": "temperature of the results sample"})
+    seed: int = field(default=1337, metadata={"help": "random seed"})
+    device: str = field(default="auto", metadata={
+        "help": "auto picks cuda, then mps, then cpu", "choices": ["auto", "cpu", "cuda", "mps"]})
+    threads: int | None = field(default=None, metadata={"help": "CPU threads (default: all cores)"})
+    out_dir: str = field(default=str(STAGE_DIR / "results"), metadata={
+        "help": "folder that holds one sub-folder per run", "metavar": "DIR"})
+    run_name: str | None = field(default=None, metadata={
+        "help": "sub-folder of --out-dir for this run (default: gpt)"})
+
+    def model_config(self, vocab_size: int) -> dict:
+        """The settings that fix the network's shape; a checkpoint must match them."""
+        return {"vocab_size": vocab_size, "block_size": self.seq_len, "d_model": self.d_model,
+                "n_layer": self.n_layer, "heads": self.heads, "dropout": self.dropout}
+
+
+GPT_SMOKE_OVERRIDES = dict(d_model=32, n_layer=1, heads=2, seq_len=32, batch_size=16, max_steps=40,
+                           warmup_steps=5, eval_interval=20, eval_tokens=4_000, sample_length=120)

@@ -20,6 +20,7 @@ import compare_report  # noqa: E402
 from shared import reporting, training  # noqa: E402
 
 COMPARISON = STAGE_DIR / "results" / "compare-goog" / "comparison.json"
+GPT_RUN = STAGE_DIR / "results" / "reference-gpt"
 # The README's concepts, in reading order, and the [tag] that marks each in model.py.
 CONCEPTS = [
     ("queries, keys and values", "queries"), ("scaled dot-product", "scaled dot product"),
@@ -44,6 +45,21 @@ def code_map() -> str:
     return reporting.markdown_table(["concept", "where", "the line"], rows)
 
 
+def minigpt(m: dict, sample: str) -> str:
+    c = m["model_config"]
+    table = reporting.markdown_table(
+        ["params", "blocks x heads, width", "context", "steps", "train time (2 cores)",
+         "chars/s", "of matmul peak", "val nats/char", "val bits/char"],
+        [[m["params"], f"{c['n_layer']} x {c['heads']}, {c['d_model']}", c["block_size"],
+          m["steps"], f"{m['train_seconds']:.0f} s", f"{m['tokens_per_second']:,.0f}",
+          f"{m['fraction_of_peak']:.1%}", f"{m['val_loss']:.3f}", f"**{m['val_bits_per_char']:.3f}**"]])
+    return (f"The reference run (`make bench`, default settings, `results/reference-gpt/`):\n\n"
+            f"{table}\n\nThe matrix-multiply peak it is measured against: "
+            f"{m['matmul_peak_flops'] / 1e9:.0f} GFLOP/s ({m['matmul_peak_source']}). The first "
+            f"lines of its sample (temperature from the run's config):\n\n```text\n"
+            f"{chr(10).join(sample.strip().splitlines()[:8])}\n```")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true",
@@ -57,6 +73,9 @@ def main(argv=None) -> int:
     else:
         print(f"error: no comparison in {COMPARISON}; run `make compare` first", file=sys.stderr)
         return 2
+    if (GPT_RUN / "metrics.json").is_file():
+        sections["minigpt"] = minigpt(training.read_json(GPT_RUN / "metrics.json"),
+                                      (GPT_RUN / "sample.txt").read_text(encoding="utf-8"))
     return reporting.write_sections(STAGE_DIR / "README.md", sections, check=args.check)
 
 

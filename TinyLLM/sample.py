@@ -15,14 +15,12 @@ import argparse
 import sys
 from pathlib import Path
 
-import torch
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # run from any folder
 
 from config import STAGE_DIR, TinyConfig  # noqa: E402
 from model import build_model  # noqa: E402
 
-from shared import lm, text, training  # noqa: E402
+from shared import lm  # noqa: E402
 from shared.errors import run_main  # noqa: E402
 
 DEFAULT_RUN = TinyConfig().model  # train.py's default run name
@@ -38,20 +36,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def main(argv=None) -> str:
-    args = parse_args(argv)
-    prompt = lm.check_sampling_arguments(args)
-    device = training.pick_device(args.device)
-    checkpoint = training.load_checkpoint(args.checkpoint, map_location=device)
-    vocab = text.CharVocab.from_saved(checkpoint["vocab"])
-    prompt_ids = vocab.encode(prompt, strict=True)
-    model = build_model(checkpoint["model_config"]).to(device)
-    model.load_state_dict(checkpoint["model"])
-    generator = torch.Generator().manual_seed(args.seed)
-    ids = lm.generate(model, prompt_ids, args.length, args.temperature, args.top_k,
-                   generator=generator, device=device, never=(0,))
-    completion = prompt + vocab.decode(ids)
-    print(completion)
-    return completion
+    return lm.sample_characters(parse_args(argv), build_model)
 
 
 if __name__ == "__main__":

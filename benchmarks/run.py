@@ -3,12 +3,14 @@
     make bench                       # or: python benchmarks/run.py
     python benchmarks/run.py --models lstm gru
 
-TinyLLM: trains every rung of the model ladder with the default settings on the `tiny`
-corpus. SmaLLM: trains its default model. MemoryLLM: its default run, all seeds. CodeLLM: the
-stage 3 vs 4 comparison on GOOG (`make compare`). Each run is a reference run, written to
-<stage>/results/reference-<model>/ (CodeLLM: results/compare-goog/) for the write-ups; then
-the script prints a table and writes results/bench.json. Expect about 19 minutes on 2 cores;
-`--stages codellm` (for example) reruns one stage and keeps the others' figures.
+First the float32 matrix-multiply peak of the machine. Then TinyLLM: every rung of the model
+ladder with the default settings on the `tiny` corpus. SmaLLM: its default model. MemoryLLM:
+its default run, all seeds. CodeLLM: the stage 3 vs 4 comparison on GOOG (`make compare`), the
+mini-GPT's default run and the two sequence-to-sequence toy tasks. Each run is a reference
+run, written to <stage>/results/reference-<model>/ (the comparison: CodeLLM/results/
+compare-goog/) for the write-ups; then the script prints a table and the targets and writes
+results/bench.json. Expect about 30 minutes on 2 cores; `--stages minigpt seq2seq` (for
+example) reruns some stages and keeps the others' figures.
 """
 
 from __future__ import annotations
@@ -36,14 +38,16 @@ TINYLLM_TARGET_LOSS, TARGET_SECONDS, SMALLM_TARGET_RATIO = 1.55, 300.0, 1.1
 MEMORYLLM_TARGET_U = 1.0  # stage 3: tie or beat persistence on the test split
 CODELLM_TARGET_U = 1.0  # stage 4: the transformer ties or beats persistence, and the LSTM
 COMPARE_TARGET_SECONDS = 600.0  # `make compare` within 10 minutes
-STAGES = ("tinyllm", "smallm", "memoryllm", "codellm")
+SEQ2SEQ_TARGETS = {"reverse": 0.99, "number-words": 0.95}  # held-out exact match
+SEQ2SEQ_TARGET_SECONDS = 180.0
+STAGES = ("tinyllm", "smallm", "memoryllm", "codellm", "minigpt", "seq2seq")
 
 
-def reference_run(stage: str, model: str) -> dict:
+def reference_run(stage: str, model: str, script: str = "train.py") -> dict:
     """Train `stage`'s default settings with `--model model`; return its metrics + wall time."""
     print(f"\n=== {stage} {model}: default budget ===", flush=True)
     started = time.perf_counter()
-    subprocess.run([sys.executable, str(ROOT / stage / "train.py"), "--model", model,
+    subprocess.run([sys.executable, str(ROOT / stage / script), "--model", model,
                     "--run-name", f"reference-{model}"], check=True)
     wall = time.perf_counter() - started
     m = training.read_json(ROOT / stage / "results" / f"reference-{model}" / "metrics.json")
@@ -100,6 +104,51 @@ def bench_codellm() -> dict:
             "target_theil_u": CODELLM_TARGET_U, "target_seconds": COMPARE_TARGET_SECONDS}
 
 
+def bench_minigpt() -> dict:
+    """Stage 4's mini-GPT with its default settings, against stage 1's targets."""
+    row = reference_run("CodeLLM", "gpt", script="train_gpt.py")
+    m = training.read_json(ROOT / "CodeLLM" / "results" / "reference-gpt" / "metrics.json")
+    row.update(fraction_of_peak=m["fraction_of_peak"], achieved_flops=m["achieved_flops"])
+    return {"rows": [row], "target_val_loss": TINYLLM_TARGET_LOSS, "target_seconds": TARGET_SECONDS}
+
+
+def bench_seq2seq() -> dict:
+    rows = []
+    for task, target in SEQ2SEQ_TARGETS.items():
+        print(f"\n=== CodeLLM seq2seq {task}: default settings ===", flush=True)
+        started = time.perf_counter()
+        subprocess.run([sys.executable, str(ROOT / "CodeLLM" / "train_seq2seq.py"), "--task", task,
+                        "--run-name", f"reference-seq2seq-{task}"], check=True)
+        wall = time.perf_counter() - started
+        m = training.read_json(ROOT / "CodeLLM" / "results" / f"reference-seq2seq-{task}" /
+                               "metrics.json")
+        rows.append({"task": task, "params": m["params"], "train_seconds": m["train_seconds"],
+                     "wall_seconds": round(wall, 1), "test_exact_match": m["test_exact_match"],
+                     "test_token_accuracy": m["test_token_accuracy"], "target_exact_match": target})
+    return {"rows": rows, "target_seconds": SEQ2SEQ_TARGET_SECONDS}
+
+
+def report_language(result: dict) -> None:
+    """The mini-GPT against stage 1's best RNN of the same bench run, and the toy tasks."""
+    if "minigpt" in result:
+        g = result["minigpt"]["rows"][0]
+        rnns = [r for r in result["tinyllm"]["rows"] if r["model"] != "bigram"]
+        best = min(rnns, key=lambda r: r["val_loss"])
+        ok = g["val_loss"] <= TINYLLM_TARGET_LOSS and g["wall_seconds"] <= TARGET_SECONDS
+        print(f"target: mini-GPT <= {TINYLLM_TARGET_LOSS} nats/char within {TARGET_SECONDS:.0f} s: "
+              f"{'met' if ok else 'NOT met'} ({g['val_loss']:.3f}, {g['wall_seconds']:.0f} s, "
+              f"{g['tokens_per_second']:,.0f} chars/s, {g['fraction_of_peak']:.1%} of the "
+              f"{result['machine']['matmul_flops'] / 1e9:.0f} GFLOP/s matmul peak)")
+        print(f"target: mini-GPT below stage 1's best RNN ({best['model']}, {best['val_loss']:.3f}): "
+              f"{'met' if g['val_loss'] < best['val_loss'] else 'NOT met'}")
+    for r in result.get("seq2seq", {}).get("rows", []):
+        ok = (r["test_exact_match"] >= r["target_exact_match"]
+              and r["wall_seconds"] <= SEQ2SEQ_TARGET_SECONDS)
+        print(f"target: seq2seq {r['task']} exact match >= {r['target_exact_match']:.0%} within "
+              f"{SEQ2SEQ_TARGET_SECONDS:.0f} s: {'met' if ok else 'NOT met'} "
+              f"({r['test_exact_match']:.1%}, {r['wall_seconds']:.0f} s)")
+
+
 def report_codellm(code: dict) -> None:
     by_model = {r["model"]: r for r in code["rows"]}
     t, lstm = by_model["transformer"], by_model["keras-lstm"]
@@ -127,6 +176,10 @@ def main(argv=None) -> dict:
                         help="stages to benchmark; the others keep their figures from --out")
     args = parser.parse_args(argv)
     result = training.read_json(args.out) if Path(args.out).is_file() else {}
+    # The matmul peak first, on an idle machine: the mini-GPT's FLOP/s are a fraction of it.
+    result["machine"] = {"cpu_count": os.cpu_count(), "platform": platform.platform(),
+                         "python": platform.python_version(), "matmul_flops": training.matmul_flops()}
+    training.write_json(args.out, result)
     if "tinyllm" in args.stages:
         result["tinyllm"] = bench_tinyllm(TINYLLM_MODELS)
     if "smallm" in args.stages:
@@ -135,14 +188,18 @@ def main(argv=None) -> dict:
         result["memoryllm"] = bench_memoryllm()
     if "codellm" in args.stages:
         result["codellm"] = bench_codellm()
-    result["machine"] = {"cpu_count": os.cpu_count(), "platform": platform.platform(),
-                         "python": platform.python_version()}
+    if "minigpt" in args.stages:
+        result["minigpt"] = bench_minigpt()
+    if "seq2seq" in args.stages:
+        result["seq2seq"] = bench_seq2seq()
     training.write_json(args.out, result)
     tiny, small, memory = result["tinyllm"], result["smallm"], result["memoryllm"]
     rows = [[f"{stage} {r['model']}", r["params"], f"{r['tokens_per_second']:,.0f}",
              f"{r['val_perplexity']:,.2f}", f"{r['val_bits_per_char']:.3f}",
              f"{r['train_seconds']:.0f}", f"{r['wall_seconds']:.0f}"]
-            for stage, part in (("TinyLLM", tiny), ("SmaLLM", small)) for r in part["rows"]]
+            for stage, part in (("TinyLLM", tiny), ("SmaLLM", small),
+                                ("CodeLLM", result.get("minigpt", {"rows": []})))
+            for r in part["rows"]]
     print("\n" + reporting.markdown_table(
         ["run", "params", "tokens/s", "val perplexity", "val bits/char", "train s", "wall s"], rows))
     for r in tiny["rows"]:
@@ -166,6 +223,7 @@ def main(argv=None) -> dict:
           f"{memory['seconds_per_epoch']:.2f} s/epoch)")
     if "codellm" in result:
         report_codellm(result["codellm"])
+    report_language(result)
     print(f"wrote {args.out}")
     return result
 

@@ -3,8 +3,9 @@
     python docs/build.py           # part of `make docs`
     python docs/build.py --check   # exit 1 if docs/ is out of date (used by tests)
 
-Today: docs/language-models.md, stages 1 and 2 side by side on the same validation text,
-and the bits-per-character chart docs/img/bits_per_char.png.
+Today: docs/language-models.md, every language model of the roadmap (stage 1's ladder,
+stage 2, stage 4's mini-GPT) on the same validation text, and the bits-per-character chart
+docs/img/bits_per_char.png.
 """
 
 from __future__ import annotations
@@ -21,15 +22,16 @@ from shared.config import load_stage_config  # noqa: E402
 
 DOCS = ROOT / "docs"
 CHART = DOCS / "img" / "bits_per_char.png"
+TINY = load_stage_config(ROOT / "TinyLLM" / "config.py")
 
 
 def language_model_runs() -> list[dict]:
-    """The default reference run of each language-model stage, with what to call it."""
-    tiny = load_stage_config(ROOT / "TinyLLM" / "config.py").TinyConfig()
+    """Every committed reference run of a language model, in roadmap order."""
     small = load_stage_config(ROOT / "SmaLLM" / "config.py").SmallConfig()
+    wanted = [(1, "TinyLLM", "character", model) for model in TINY.MODELS]
+    wanted += [(2, "SmaLLM", "word piece", small.model), (4, "CodeLLM", "character", "gpt")]
     runs = []
-    for stage, folder, unit, model in ((1, "TinyLLM", "character", tiny.model),
-                                       (2, "SmaLLM", "word piece", small.model)):
+    for stage, folder, unit, model in wanted:
         path = ROOT / folder / "results" / f"reference-{model}" / "metrics.json"
         if path.is_file():
             runs.append({"stage": stage, "folder": folder, "unit": unit,
@@ -37,40 +39,87 @@ def language_model_runs() -> list[dict]:
     return runs
 
 
+def name(r: dict) -> str:
+    return "mini-GPT" if r["model"] == "gpt" else r["model"]
+
+
 def comparison_table(runs: list[dict]) -> str:
     rows = []
     for r in runs:
-        rows.append([f"{r['stage']} ({r['folder']})", r["model"], r["unit"],
-                     r["vocab_size"], r["params"], f"{r['val_perplexity']:,.2f}",
-                     f"**{r['val_bits_per_char']:.3f}**", f"{r['train_seconds']:.0f} s"])
+        rows.append([f"{r['stage']} ({r['folder']})", name(r), r["unit"], r["vocab_size"],
+                     r["params"], f"{r['val_perplexity']:,.2f}", f"**{r['val_bits_per_char']:.3f}**",
+                     f"{r['train_seconds']:.0f} s", f"{r['tokens_per_second']:,.0f}"])
     return reporting.markdown_table(
         ["stage", "model", "token", "vocabulary", "params", "val perplexity per token",
-         "val bits/char", "train time (2 cores)"], rows)
+         "val bits/char", "train time (2 cores)", "tokens/s"], rows)
 
 
 def verdict(runs: list[dict]) -> str:
-    """Which unit wins on this text and budget, in words generated from the numbers."""
-    by_stage = {r["stage"]: r for r in runs}
-    if not {1, 2} <= set(by_stage):
-        return ""
-    char, word = by_stage[1], by_stage[2]
-    winner = "the character model (stage 1)" if char["val_bits_per_char"] < \
-        word["val_bits_per_char"] else "the word model (stage 2)"
-    return (f"\n\nOn this text and budget, {winner} needs fewer bits per character: "
+    """Which model wins on this text and budget, in words generated from the numbers."""
+    default = TINY.TinyConfig().model
+    by_key = {(r["stage"], r["model"]): r for r in runs}
+    char, word = by_key.get((1, default)), next((r for r in runs if r["stage"] == 2), None)
+    parts = []
+    if char and word:
+        winner = "the character model (stage 1)" if char["val_bits_per_char"] < \
+            word["val_bits_per_char"] else "the word model (stage 2)"
+        parts.append(
+            f"On this text and budget, {winner} needs fewer bits per character: "
             f"{char['val_bits_per_char']:.3f} against {word['val_bits_per_char']:.3f}. The word "
             f"model's own predictions cost {word['val_bits_per_char_without_unk_cost']:.3f} "
             f"bits/char; the rest is the price of spelling the {word['val_unk_share']:.1%} of "
             "validation tokens that its vocabulary does not hold.")
+    gpt = by_key.get((4, "gpt"))
+    rnns = [r for r in runs if r["stage"] == 1 and r["model"] != "bigram"]
+    if gpt and rnns:
+        best = min(rnns, key=lambda r: r["val_loss"])
+        wins = gpt["val_loss"] < best["val_loss"]
+        gpt_chars = gpt["tokens_per_second"] * gpt["train_seconds"]
+        rnn_chars = best["tokens_per_second"] * best["train_seconds"]
+        parts.append(
+            f"The mini-GPT (stage 4) reaches {gpt['val_loss']:.3f} nats/char "
+            f"({gpt['val_bits_per_char']:.3f} bits/char) in {gpt['train_seconds']:.0f} s; the best "
+            f"RNN of stage 1, the {best['model'].upper()}, reaches {best['val_loss']:.3f} in "
+            f"{best['train_seconds']:.0f} s, so the transformer "
+            + ("**wins**" if wins else "**loses**")
+            + f" on this CPU budget by {abs(gpt['val_loss'] - best['val_loss']):.3f} nats/char. "
+            f"It trained on {gpt_chars / 1e6:.1f} M characters at {gpt['tokens_per_second']:,.0f} "
+            f"per second ({gpt['fraction_of_peak']:.1%} of the machine's matrix-multiply peak); "
+            f"the {best['model'].upper()} on {rnn_chars / 1e6:.1f} M at "
+            f"{best['tokens_per_second']:,.0f} per second." + still_falling(gpt, wins))
+    return "\n\n" + "\n\n".join(parts) if parts else ""
+
+
+def still_falling(gpt: dict, wins: bool) -> str:
+    """What the mini-GPT's own curves say about a bigger budget."""
+    history = training.read_json(ROOT / "CodeLLM" / "results" / "reference-gpt" / "history.json")
+    if wins or len(history["val_loss"]) < 2:
+        return ""
+    interval = history["val_step"][-1] - history["val_step"][-2]
+    train = sum(history["train_loss"][-interval:]) / interval
+    passes = gpt["tokens_per_second"] * gpt["train_seconds"] / gpt["train_chars"]
+    return (f" Over its last {interval} steps its validation loss (on the interval evaluations' "
+            f"shorter text) moved from {history['val_loss'][-2]:.3f} to "
+            f"{history['val_loss'][-1]:.3f} nats/char. By then it had read the training text "
+            f"{passes:.0f} times, and its training loss ({train:.3f}) was "
+            f"{history['val_loss'][-1] - train:.2f} below the validation loss: it had begun to "
+            "memorise the ten plays. So more steps on the same text are unlikely to be enough; "
+            "what it would take is more text (`--corpus full` has 38 plays) and the longer run "
+            "that goes with it, which a GPU makes cheap.")
 
 
 def chart(runs: list[dict]) -> None:
     bars, baselines = {}, []
     for r in runs:
-        bars[f"stage {r['stage']} {r['model']}\n({r['unit']})"] = r["val_bits_per_char"]
-        name, key = (("char bigram", "val_bigram_counts_bits_per_char") if r["stage"] == 1
-                     else ("word unigram", "val_unigram_counts_bits_per_char"))
-        baselines.append(f"stage {r['stage']} baseline\n({name}, counted)")
-        bars[baselines[-1]] = r[key]
+        bars[f"{r['stage']}: {name(r)}"] = r["val_bits_per_char"]
+    char = next((r for r in runs if r["stage"] == 1), None)
+    word = next((r for r in runs if r["stage"] == 2), None)
+    if char:
+        baselines.append("char bigram\n(counted)")
+        bars[baselines[-1]] = char["val_bigram_counts_bits_per_char"]
+    if word:
+        baselines.append("word unigram\n(counted)")
+        bars[baselines[-1]] = word["val_unigram_counts_bits_per_char"]
     plotting.plot_bars(bars, CHART, title="Bits per character on the same validation text "
                        "(lower is better)", ylabel="bits per character", muted=tuple(baselines))
 

@@ -1,4 +1,5 @@
-"""The training loop of the recurrent language models (stages 1 and 2), in one place.
+"""The training loop of the character and word language models (stages 1, 2 and the stage 4
+mini-GPT), in one place.
 
 Both stages turn their text into a 1-D tensor of token ids (characters or words) and train a
 model with the interface `logits, state = model(ids, state)` by truncated backpropagation
@@ -23,7 +24,7 @@ import torch
 from torch.nn import functional as F
 from tqdm import tqdm
 
-from shared import training
+from shared import metrics, plotting, text, training
 from shared.errors import UserError
 
 
@@ -228,3 +229,85 @@ def fit(model, optimizer, train_ids: torch.Tensor, val_ids: torch.Tensor, cfg, o
     bar.close()
     train_seconds += time.perf_counter() - started
     return {"history": history, "train_seconds": train_seconds}
+
+
+def check_lengths(train_ids: torch.Tensor, val_ids: torch.Tensor, batch_size: int, seq_len: int,
+                  unit: str) -> None:
+    """One-line errors for a text too short for the chosen --batch-size and --seq-len."""
+    need = (batch_size + 1) * seq_len + 1
+    if len(train_ids) < need:
+        raise UserError(
+            f"the text is too short: its {len(train_ids) + len(val_ids)} {unit} leave "
+            f"{len(train_ids)} for training, fewer than the {need} that --batch-size "
+            f"{batch_size} x --seq-len {seq_len} needs; "
+            "use a longer text or smaller --seq-len/--batch-size")
+    if len(val_ids) < seq_len + 1:
+        raise UserError(
+            f"the validation text (last 10%) has {len(val_ids)} {unit}, shorter than "
+            f"--seq-len {seq_len} + 1; use a longer text or a smaller --seq-len")
+
+
+def finish(model, vocab, train_ids: torch.Tensor, val_ids: torch.Tensor, run: dict, cfg,
+           out: Path, device, title: str) -> dict:
+    """After `fit`, for a character model: score the best checkpoint on the whole validation
+    text, beside the uniform and counted-bigram baselines; write metrics.json, history.json,
+    loss_curve.png and a sample. `cfg` needs batch_size, seq_len, eval_tokens, sample_length,
+    temperature, seed and model."""
+    history, train_seconds = run["history"], run["train_seconds"]
+    best = training.load_checkpoint(out / "best.pt", map_location=device)
+    model.load_state_dict(best["model"])
+    val_nats, val_n = evaluate(model, val_ids, cfg.batch_size, cfg.seq_len, device)
+    bigram_nats = metrics.bigram_baseline_nats(train_ids.numpy(), val_ids.numpy(), len(vocab))
+    tokens_seen = history["step"][-1] * cfg.batch_size * cfg.seq_len if history["step"] else 0
+    result = {
+        **metrics.lm_metrics(val_nats, val_n, val_n, prefix="val"),
+        "val_uniform_loss": metrics.uniform_loss(len(vocab)),
+        "val_uniform_bits_per_char": metrics.uniform_loss(len(vocab)) / metrics.LN2,
+        "val_bigram_counts_loss": bigram_nats / val_n,
+        "val_bigram_counts_bits_per_char": metrics.bits_per_char(bigram_nats, val_n),
+        "best_step": best["step"], "steps": history["step"][-1] if history["step"] else 0,
+        "params": training.count_params(model), "vocab_size": len(vocab),
+        "train_chars": len(train_ids), "train_seconds": round(train_seconds, 2),
+        "tokens_per_second": round(tokens_seen / train_seconds, 1) if train_seconds else 0.0,
+        "seed": cfg.seed, "model": cfg.model, "threads": torch.get_num_threads(),
+    }
+    training.write_json(out / "metrics.json", result)
+    training.write_json(out / "history.json", history)
+    plotting.plot_loss_curves(history, out / "loss_curve.png",
+                              title=f"{title}: loss per character",
+                              ylabel="loss (nats per character)",
+                              baselines={"uniform": result["val_uniform_loss"],
+                                         "bigram (counts)": result["val_bigram_counts_loss"]},
+                              val_label=f"validation (first {cfg.eval_tokens:,} chars)",
+                              points={"best checkpoint, whole validation":
+                                      (result["best_step"], result["val_loss"])})
+    prompt = "\n" if "\n" in vocab.index else vocab.chars[1]
+    generator = torch.Generator().manual_seed(cfg.seed)
+    sample = vocab.decode(generate(model, vocab.encode(prompt), cfg.sample_length,
+                                   cfg.temperature, generator=generator, device=device, never=(0,)))
+    (out / "sample.txt").write_text(sample + "\n", encoding="utf-8")
+    print(f"\nval loss {result['val_loss']:.4f} nats/char = {result['val_bits_per_char']:.3f} "
+          f"bits/char (uniform {result['val_uniform_bits_per_char']:.3f}, bigram counts "
+          f"{result['val_bigram_counts_bits_per_char']:.3f}) | {train_seconds:.0f}s | "
+          f"{result['tokens_per_second']:,.0f} chars/s")
+    print(f"results in {out}\n--- sample (temperature {cfg.temperature}) ---\n{sample}")
+    return result
+
+
+def sample_characters(args, build_model) -> str:
+    """sample.py of a character model: load `args.checkpoint` (model state, model config and
+    vocabulary), continue `args.prompt` and print the text. `build_model(model_config)` is the
+    stage's constructor."""
+    prompt = check_sampling_arguments(args)
+    device = training.pick_device(args.device)
+    checkpoint = training.load_checkpoint(args.checkpoint, map_location=device)
+    vocab = text.CharVocab.from_saved(checkpoint["vocab"])
+    prompt_ids = vocab.encode(prompt, strict=True)
+    model = build_model(checkpoint["model_config"]).to(device)
+    model.load_state_dict(checkpoint["model"])
+    generator = torch.Generator().manual_seed(args.seed)
+    ids = generate(model, prompt_ids, args.length, args.temperature, args.top_k,
+                   generator=generator, device=device, never=(0,))
+    completion = prompt + vocab.decode(ids)
+    print(completion)
+    return completion

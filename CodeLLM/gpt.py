@@ -1,0 +1,108 @@
+"""A decoder-only transformer (a mini-GPT) over characters: stage 1's task, with attention
+instead of recurrence.
+
+    ids (batch, time)
+      -> token embedding + learned position embedding            (batch, time, d_model)
+      -> n_layer blocks: x + causal_attention(norm(x)), x + mlp(norm(x))
+      -> final norm -> linear read-out, tied to the token embedding (batch, time, vocab)
+
+It keeps stage 1's interface, `logits, state = model(ids, state)`, so the same training loop,
+evaluation and sampling code (shared/lm.py) drive it. A transformer has no recurrent state;
+here the "state" is the last block_size - 1 tokens it has read, so at evaluation and sampling
+time every character is predicted from up to a block of preceding text, across chunk edges.
+In training the state is not carried: each chunk is a sample of its own.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+
+class CausalSelfAttention(nn.Module):
+    """model.py's MultiHeadAttention with the causal mask, in one fused call: PyTorch's
+    scaled_dot_product_attention computes softmax(q k^T / sqrt(d) + mask) v without storing
+    the (time x time) weights, which is much faster on a CPU."""
+
+    def __init__(self, d_model: int, heads: int):
+        super().__init__()
+        self.heads = heads
+        self.qkv = nn.Linear(d_model, 3 * d_model)  # queries, keys and values in one matmul
+        self.out = nn.Linear(d_model, d_model)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        batch, time, width = x.shape
+        q, k, v = self.qkv(x).split(width, dim=2)  # each (batch, time, d_model)
+        q, k, v = (t.view(batch, time, self.heads, -1).transpose(1, 2) for t in (q, k, v))
+        y = F.scaled_dot_product_attention(q, k, v, is_causal=True)  # (batch, heads, time, head)
+        return self.out(y.transpose(1, 2).reshape(batch, time, width))
+
+
+class Block(nn.Module):
+    def __init__(self, d_model: int, heads: int, dropout: float):
+        super().__init__()
+        self.norm1, self.norm2 = nn.LayerNorm(d_model), nn.LayerNorm(d_model)
+        self.attention = CausalSelfAttention(d_model, heads)
+        self.mlp = nn.Sequential(nn.Linear(d_model, 4 * d_model), nn.GELU(),
+                                 nn.Linear(4 * d_model, d_model), nn.Dropout(dropout))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (batch, time, d_model)
+        x = x + self.attention(self.norm1(x))
+        return x + self.mlp(self.norm2(x))
+
+
+class MiniGPT(nn.Module):
+    def __init__(self, vocab_size: int, block_size: int = 128, d_model: int = 128,
+                 n_layer: int = 4, heads: int = 4, dropout: float = 0.0, model: str = "gpt"):
+        super().__init__()
+        if d_model % heads:
+            raise ValueError(f"d_model {d_model} is not divisible by heads {heads}")
+        self.block_size = block_size
+        self.embed = nn.Embedding(vocab_size, d_model)
+        self.position = nn.Embedding(block_size, d_model)
+        self.drop = nn.Dropout(dropout)
+        self.blocks = nn.ModuleList(Block(d_model, heads, dropout) for _ in range(n_layer))
+        self.norm = nn.LayerNorm(d_model)
+        self.head = nn.Linear(d_model, vocab_size, bias=False)
+        self.head.weight = self.embed.weight  # tied: one vector per character, read and written
+        self.apply(self._init)
+
+    @staticmethod
+    def _init(module: nn.Module) -> None:
+        # Small initial weights (GPT-2's 0.02): the first steps start near a uniform guess.
+        if isinstance(module, (nn.Linear, nn.Embedding)):
+            nn.init.normal_(module.weight, std=0.02)
+        if isinstance(module, nn.Linear) and module.bias is not None:
+            nn.init.zeros_(module.bias)
+
+    def logits(self, ids: torch.Tensor) -> torch.Tensor:
+        """(batch, time <= block_size) -> (batch, time, vocab), each position seeing only
+        itself and earlier positions."""
+        positions = torch.arange(ids.shape[1], device=ids.device)
+        x = self.drop(self.embed(ids) + self.position(positions))  # (batch, time, d_model)
+        for block in self.blocks:
+            x = block(x)
+        return self.head(self.norm(x))
+
+    def forward(self, ids: torch.Tensor, state: torch.Tensor | None = None):
+        """ids (batch, new) -> logits for the new ids (batch, new, vocab) and the new state."""
+        full = ids if state is None else torch.cat([state, ids], dim=1)
+        new = ids.shape[1]
+        if full.shape[1] <= self.block_size:
+            logits = self.logits(full)[:, -new:]
+        else:  # longer than a block: slide a window by half a block, so every new id is
+            # predicted from at least half a block of context (and at most a whole one)
+            stride, pieces = self.block_size // 2, []
+            for start in range(full.shape[1] - new, full.shape[1], stride):
+                end = min(start + stride, full.shape[1])
+                window = full[:, max(0, end - self.block_size) : end]
+                pieces.append(self.logits(window)[:, -(end - start) :])
+            logits = torch.cat(pieces, dim=1)
+        state = None if self.training else full[:, -(self.block_size - 1) :]
+        return logits, state
+
+
+def build_model(model_config: dict) -> MiniGPT:
+    """Model from the dict stored in config.json and in every checkpoint."""
+    return MiniGPT(**model_config)

@@ -1,0 +1,41 @@
+"""Generate text from a trained mini-GPT checkpoint (train_gpt.py).
+
+    cd CodeLLM
+    python sample_gpt.py                              # from results/gpt/best.pt
+    python sample_gpt.py --prompt "ROMEO:" --length 400 --temperature 0.7 --top-k 20
+
+The same flags as stage 1's sample.py. The model sees at most its context (--seq-len at
+training time) of the prompt and the text generated so far.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # run from any folder
+
+from config import STAGE_DIR, GPTConfig  # noqa: E402
+from gpt import build_model  # noqa: E402
+
+from shared import lm  # noqa: E402
+from shared.errors import run_main  # noqa: E402
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument("--checkpoint",
+                        default=str(STAGE_DIR / "results" / GPTConfig().model / "best.pt"),
+                        help="checkpoint written by train_gpt.py")
+    lm.add_sampling_arguments(parser, unit="character", length=500)
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> str:
+    return lm.sample_characters(parse_args(argv), build_model)
+
+
+if __name__ == "__main__":
+    run_main(main)

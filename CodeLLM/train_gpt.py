@@ -1,0 +1,100 @@
+"""Train the mini-GPT on stage 1's Shakespeare text, with stage 1's corpus, validation split,
+loop and metrics, so its bits per character sit beside the RNNs' in docs/language-models.md.
+
+    cd CodeLLM
+    python train_gpt.py                  # default run, about 5 minutes on 2 cores
+    python train_gpt.py --n-layer 6 --d-model 192 --max-steps 3000
+    python train_gpt.py --data my.txt    # your own UTF-8 text
+    python train_gpt.py --smoke          # seconds: a tiny model, every artifact written
+    python train_gpt.py --resume         # continue an interrupted run (Ctrl-C saves one)
+
+A run writes results/<run-name>/: config.json, metrics.json (validation loss and bits per
+character, params, tokens per second, achieved FLOP/s and its fraction of the machine's
+matrix-multiply peak), history.json, loss_curve.png, sample.txt, best.pt and last.pt.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from pathlib import Path
+
+import torch
+
+STAGE_DIR = Path(__file__).resolve().parent
+sys.path.insert(0, str(STAGE_DIR))  # run from any folder
+
+from config import GPT_SMOKE_OVERRIDES, GPTConfig  # noqa: E402
+from gpt import build_model  # noqa: E402
+
+from shared import lm, text, training  # noqa: E402
+from shared.config import parse_stage_args  # noqa: E402
+from shared.errors import UserError, run_main  # noqa: E402
+
+BENCH = STAGE_DIR.parent / "results" / "bench.json"  # where `make bench` stores the matmul peak
+
+
+def matmul_peak(device) -> tuple[float, str]:
+    """FLOP/s of a large float32 matmul: `make bench`'s measurement on a CPU if there is one
+    (measured once, on an idle machine), else measured now, in about a second."""
+    if device.type == "cpu" and BENCH.is_file():
+        peak = training.read_json(BENCH).get("machine", {}).get("matmul_flops")
+        if peak:
+            return float(peak), "make bench"
+    return training.matmul_flops(device=device), "measured at the end of this run"
+
+
+def flops_per_token(params: int, cfg: GPTConfig) -> float:
+    """Training FLOPs per token: 6 per parameter (forward and backward matmuls) plus the
+    attention scores and weighted sums, 12 x layers x width x context (PaLM, appendix B);
+    halved for the causal mask is left out, as is usual."""
+    return 6 * params + 12 * cfg.n_layer * cfg.d_model * cfg.seq_len
+
+
+def main(argv=None) -> dict:
+    cfg, args = parse_stage_args(GPTConfig, __doc__.split("\n\n")[0], GPT_SMOKE_OVERRIDES, argv)
+    if cfg.d_model % cfg.heads:
+        raise UserError(f"--d-model {cfg.d_model} must be a multiple of --heads {cfg.heads}")
+    device = training.pick_device(cfg.device)
+    threads = training.set_threads(cfg.threads)
+    out = training.run_dir(cfg.out_dir, cfg.run_name)
+
+    corpus = text.load_corpus(cfg.corpus, cfg.data)
+    train_text, val_text = text.split_train_val(corpus)
+    vocab = text.CharVocab.from_text(train_text)
+    train_ids = torch.tensor(vocab.encode(train_text), dtype=torch.long)
+    val_ids = torch.tensor(vocab.encode(val_text), dtype=torch.long)
+    lm.check_lengths(train_ids, val_ids, cfg.batch_size, cfg.seq_len, "characters")
+    model_config = cfg.model_config(len(vocab))
+
+    training.seed_everything(cfg.seed)
+    model = build_model(model_config).to(device)
+    # Weight decay on matrices only: decaying norms and biases towards zero only hurts.
+    decay = [p for p in model.parameters() if p.dim() >= 2]
+    no_decay = [p for p in model.parameters() if p.dim() < 2]
+    optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay},
+                                   {"params": no_decay, "weight_decay": 0.0}], lr=cfg.lr)
+    n_params = training.count_params(model)
+    print(f"mini-GPT: {n_params:,} parameters | {cfg.n_layer} blocks x {cfg.heads} heads, "
+          f"width {cfg.d_model}, context {cfg.seq_len} | vocab {len(vocab)} | train "
+          f"{len(train_ids):,} / val {len(val_ids):,} chars | {device}, {threads} threads")
+    identity = {"model_config": model_config, "vocab": vocab.chars}
+    ckpt = lm.resume_checkpoint(out, identity, device) if args.resume else None
+    training.write_json(out / "config.json", {**dataclasses.asdict(cfg), "smoke": args.smoke,
+                                              "model_config": model_config})
+    run = lm.fit(model, optimizer, train_ids, val_ids, cfg, out, identity, ckpt, device)
+    result = lm.finish(model, vocab, train_ids, val_ids, run, cfg, out, device,
+                       title="CodeLLM mini-GPT")
+    peak, source = matmul_peak(device)
+    achieved = flops_per_token(n_params, cfg) * result["tokens_per_second"]
+    result.update(flops_per_token=flops_per_token(n_params, cfg), achieved_flops=achieved,
+                  matmul_peak_flops=peak, matmul_peak_source=source,
+                  fraction_of_peak=achieved / peak, model_config=model_config)
+    training.write_json(out / "metrics.json", result)
+    print(f"achieved {achieved / 1e9:.1f} GFLOP/s = {achieved / peak:.1%} of the matmul peak "
+          f"({peak / 1e9:.0f} GFLOP/s, {source})")
+    return result
+
+
+if __name__ == "__main__":
+    run_main(main)

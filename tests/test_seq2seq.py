@@ -1,0 +1,174 @@
+"""CodeLLM's toy encoder-decoder tasks: the data (number words by hand, no test source in
+training), the model's mechanics (shapes, causal mask, padding), then train_seq2seq.py run as a
+user runs it, with --smoke, and its report."""
+
+import math
+
+import pytest
+import torch
+from conftest import ROOT, assert_one_line_error, read_json, run_script
+
+from shared.config import load_stage_config
+
+TRAIN = "CodeLLM/train_seq2seq.py"
+s2s = load_stage_config(ROOT / "CodeLLM" / "seq2seq.py")  # by path: stages share module names
+
+
+@pytest.mark.parametrize("n, words", [
+    (0, "zero"), (7, "seven"), (10, "ten"), (13, "thirteen"), (19, "nineteen"), (20, "twenty"),
+    (45, "forty five"), (90, "ninety"), (100, "one hundred"), (101, "one hundred one"),
+    (115, "one hundred fifteen"), (245, "two hundred forty five"), (1000, "one thousand"),
+    (1007, "one thousand seven"), (12_019, "twelve thousand nineteen"),
+    (40_300, "forty thousand three hundred"), (100_001, "one hundred thousand one"),
+    (999_999, "nine hundred ninety nine thousand nine hundred ninety nine"),
+])
+def test_number_to_words_by_hand(n, words):
+    assert s2s.number_to_words(n) == words
+
+
+def test_number_to_words_rejects_numbers_out_of_range():
+    for n in (-1, 1_000_000):
+        with pytest.raises(ValueError, match="outside"):
+            s2s.number_to_words(n)
+
+
+@pytest.fixture(scope="module", params=s2s.TASKS)
+def data(request):
+    return s2s.make_data(request.param, train_size=3000, val_size=300, test_size=300, seed=0)
+
+
+def test_held_out_sources_never_appear_in_training(data):
+    train = {tuple(s) for s in data.train.sources}
+    val, test = {tuple(s) for s in data.val.sources}, {tuple(s) for s in data.test.sources}
+    assert (len(train), len(val), len(test)) == (3000, 300, 300)  # all distinct
+    assert not train & test and not train & val and not val & test
+
+
+def test_targets_follow_the_task(data):
+    for source, target in zip(data.train.sources, data.train.targets, strict=True):
+        if data.task == "reverse":
+            assert target == source[::-1] and 3 <= len(source) <= 8
+        else:
+            assert target == s2s.number_to_words(int("".join(source))).split()
+            assert source == list(str(int("".join(source))))  # digits, no leading zeros
+
+
+def test_same_seed_same_split():
+    a = s2s.make_data("number-words", 200, 20, 20, seed=3)
+    b = s2s.make_data("number-words", 200, 20, 20, seed=3)
+    assert a.test.sources == b.test.sources and a.train.sources == b.train.sources
+
+
+def test_padded_tensors_and_vocab_round_trip(data):
+    src, tgt = data.tensors(data.test)
+    assert src.shape == (300, data.max_source_len) and tgt.shape == (300, data.max_target_len)
+    V = s2s.Vocab
+    assert torch.all(tgt[:, 0] == V.BOS)
+    for i in range(5):
+        assert data.target_vocab.decode(tgt[i]) == data.test.targets[i]
+        n = len(data.test.sources[i])
+        assert src[i, n] == V.EOS and torch.all(src[i, n + 1 :] == V.PAD)
+
+
+def test_bad_sizes_are_user_errors():
+    with pytest.raises(s2s.UserError, match="distinct sources"):
+        s2s.make_data("reverse", 100, 10, 10, min_words=1, max_words=1)
+    with pytest.raises(s2s.UserError, match="min-words"):
+        s2s.make_data("reverse", 100, 10, 10, min_words=5, max_words=2)
+
+
+def tiny_model(data):
+    torch.manual_seed(0)
+    cfg = s2s.Seq2SeqConfig(d_model=16, heads=2, encoder_layers=2, decoder_layers=2, ff_size=32)
+    return s2s.Seq2SeqTransformer(**cfg.model_config(data)).eval()
+
+
+def test_output_shapes(data):
+    model = tiny_model(data)
+    src, tgt = data.tensors(data.test)
+    logits = model(src[:4], tgt[:4, :-1])
+    assert logits.shape == (4, data.max_target_len - 1, len(data.target_vocab))
+    ids, weights = model.greedy_decode(src[:4])
+    assert ids.shape[0] == 4 and ids.shape[1] <= data.max_target_len - 1
+    assert len(weights) == 2 and weights[0].shape == (4, 2, ids.shape[1], data.max_source_len)
+    assert torch.allclose(weights[-1].sum(-1), torch.ones(4, 2, ids.shape[1]), atol=1e-5)
+
+
+def test_causal_mask_hides_later_target_tokens(data):
+    model = tiny_model(data)
+    src, tgt = data.tensors(data.test)
+    tgt_in = tgt[:3, :-1].clone()
+    before = model(src[:3], tgt_in)
+    tgt_in[:, 4] = 3  # another word as the fifth decoder input
+    after = model(src[:3], tgt_in)
+    assert torch.allclose(before[:, :4], after[:, :4], atol=1e-6)
+    assert not torch.allclose(before[:, 4:], after[:, 4:])
+
+
+def test_source_padding_is_invisible():
+    """A sentence padded to the longest length gives the same logits as the sentence alone."""
+    data = s2s.make_data("reverse", 50, 5, 5, seed=0)
+    model = tiny_model(data)
+    src, tgt = data.tensors(data.test)
+    i = next(i for i, s in enumerate(data.test.sources) if len(s) < 8)
+    n = len(data.test.sources[i]) + 1  # the words and <eos>
+    assert torch.all(src[i, n:] == s2s.Vocab.PAD)
+    alone = model(src[i : i + 1, :n], tgt[i : i + 1, :-1])
+    assert torch.allclose(model(src[i : i + 1], tgt[i : i + 1, :-1]), alone, atol=1e-5)
+    _, weights = model.greedy_decode(src[i : i + 1])
+    assert torch.all(weights[0][..., n:] == 0)  # no cross-attention on the padding
+
+
+def test_greedy_decoding_agrees_with_teacher_forcing(data):
+    """Fed its own greedy output as the 'true' targets, the parallel pass picks the same tokens."""
+    model = tiny_model(data)
+    src, _ = data.tensors(data.test)
+    ids, _ = model.greedy_decode(src[:6], max_len=5)
+    bos = torch.full((6, 1), s2s.Vocab.BOS)
+    logits = model(src[:6], torch.cat([bos, ids[:, :-1]], dim=1))
+    eos = (ids == s2s.Vocab.EOS).int()
+    live = eos.cumsum(1) - eos == 0  # up to and including the first <eos>; <pad> after it
+    assert torch.equal(logits.argmax(-1)[live], ids[live])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("task", s2s.TASKS)
+def test_smoke_run_writes_every_artifact(task, tmp_path):
+    proc = run_script(TRAIN, "--task", task, "--smoke", "--out-dir", tmp_path)
+    run = tmp_path / f"smoke-seq2seq-{task}"
+    for name in ("config.json", "metrics.json", "loss_curve.png", "attention.png", "model.pt"):
+        assert (run / name).is_file() and (run / name).stat().st_size > 0, name
+    m = read_json(run / "metrics.json")
+    for key in ("test_exact_match", "test_token_accuracy", "val_exact_match", "val_token_accuracy"):
+        assert math.isfinite(m[key]) and 0 <= m[key] <= 1, key
+    assert m["task"] == task and m["params"] > 0 and m["train_seconds"] > 0
+    assert (m["train_size"], m["val_size"], m["test_size"]) == (400, 50, 50)
+    # Even the smoke run learns something: below the loss of guessing uniformly.
+    vocab = len(s2s.make_data(task, 1, 1, 1).target_vocab)
+    assert m["test_loss"] < math.log(vocab)
+    assert "test: exact match" in proc.stdout
+    checkpoint = torch.load(run / "model.pt", weights_only=False)
+    model = s2s.Seq2SeqTransformer(**checkpoint["model_config"])
+    model.load_state_dict(checkpoint["model_state"])
+
+
+@pytest.mark.slow
+def test_bad_settings_get_one_line_errors(tmp_path):
+    for flags, fragment in ((["--d-model", "10", "--heads", "4"], "multiple of --heads"),
+                            (["--train-size", "900000", "--task", "number-words"], "distinct"),
+                            (["--steps", "0"], "--steps")):
+        proc = run_script(TRAIN, "--smoke", *flags, "--out-dir", tmp_path, check=False)
+        assert_one_line_error(proc, fragment)
+
+
+def test_report_is_up_to_date_and_notices_an_edit(tmp_path):
+    assert run_script(TRAIN, "--report", "--check", check=False).returncode == 0
+    train = load_stage_config(ROOT / "CodeLLM" / "train_seq2seq.py")
+    page = tmp_path / "page.md"
+    page.write_text("<!-- begin: seq2seq-results -->\nold\n<!-- end: seq2seq-results -->\n")
+    assert train.report(check=True, page=page) == 1
+    assert train.report(page=page) == 0 and train.report(check=True, page=page) == 0
+    text = page.read_text()
+    for task in s2s.TASKS:
+        m = read_json(ROOT / "CodeLLM" / "results" / f"reference-seq2seq-{task}" / "metrics.json")
+        assert f"| {task} | {m['params']:,} |" in text and f"{m['test_exact_match']:.2%}" in text
