@@ -60,6 +60,7 @@ docs: setup
 	$(PY) CodeLLM/compare.py --report-only --ticker GOOG
 	$(PY) CodeLLM/report.py
 	$(PY) CodeLLM/train_seq2seq.py --report
+	$(PY) LLMind/report.py
 	$(PY) docs/build.py
 
 lint: setup

@@ -40,7 +40,8 @@ CODELLM_TARGET_U = 1.0  # stage 4: the transformer ties or beats persistence, an
 COMPARE_TARGET_SECONDS = 600.0  # `make compare` within 10 minutes
 SEQ2SEQ_TARGETS = {"reverse": 0.99, "number-words": 0.95}  # held-out exact match
 SEQ2SEQ_TARGET_SECONDS = 180.0
-STAGES = ("tinyllm", "smallm", "memoryllm", "codellm", "minigpt", "seq2seq")
+LLMIND_TARGET_LEAD, LLMIND_TARGET_SECONDS = 0.05, 600.0  # fine-tune vs TF-IDF, 10 minutes
+STAGES = ("tinyllm", "smallm", "memoryllm", "codellm", "minigpt", "seq2seq", "llmind")
 
 
 def reference_run(stage: str, model: str, script: str = "train.py") -> dict:
@@ -128,6 +129,32 @@ def bench_seq2seq() -> dict:
     return {"rows": rows, "target_seconds": SEQ2SEQ_TARGET_SECONDS}
 
 
+def bench_llmind() -> dict:
+    """Stage 5's default fine-tune, which also trains both baselines on the same split."""
+    print("\n=== LLMind: default fine-tune and baselines ===", flush=True)
+    started = time.perf_counter()
+    subprocess.run([sys.executable, str(ROOT / "LLMind" / "train.py"), "--run-name",
+                    "reference-minilm"], check=True)
+    wall = time.perf_counter() - started
+    m = training.read_json(ROOT / "LLMind" / "results" / "reference-minilm" / "metrics.json")
+    rows = [{"model": "fine-tuned", "test_accuracy": m["test_accuracy"],
+             "test_macro_f1": m["test_macro_f1"], "train_seconds": m["train_seconds"]}]
+    rows += [{"model": key, "test_accuracy": b["test_accuracy"], "test_macro_f1": b["test_macro_f1"],
+              "train_seconds": b["train_seconds"]} for key, b in m["baselines"].items()]
+    return {"rows": rows, "wall_seconds": round(wall, 1), "target_lead": LLMIND_TARGET_LEAD,
+            "target_seconds": LLMIND_TARGET_SECONDS}
+
+
+def report_llmind(part: dict) -> None:
+    by_model = {r["model"]: r for r in part["rows"]}
+    tuned, tfidf = by_model["fine-tuned"], by_model["tfidf_logreg"]
+    lead = tuned["test_accuracy"] - tfidf["test_accuracy"]
+    ok = lead >= LLMIND_TARGET_LEAD and part["wall_seconds"] <= LLMIND_TARGET_SECONDS
+    print(f"target: LLMind fine-tune >= TF-IDF + {LLMIND_TARGET_LEAD:.0%} accuracy within "
+          f"{LLMIND_TARGET_SECONDS:.0f} s: {'met' if ok else 'NOT met'} ({tuned['test_accuracy']:.1%} "
+          f"vs {tfidf['test_accuracy']:.1%}, {part['wall_seconds']:.0f} s)")
+
+
 def report_language(result: dict) -> None:
     """The mini-GPT against stage 1's best RNN of the same bench run, and the toy tasks."""
     if "minigpt" in result:
@@ -192,6 +219,8 @@ def main(argv=None) -> dict:
         result["minigpt"] = bench_minigpt()
     if "seq2seq" in args.stages:
         result["seq2seq"] = bench_seq2seq()
+    if "llmind" in args.stages:
+        result["llmind"] = bench_llmind()
     training.write_json(args.out, result)
     tiny, small, memory = result["tinyllm"], result["smallm"], result["memoryllm"]
     rows = [[f"{stage} {r['model']}", r["params"], f"{r['tokens_per_second']:,.0f}",
@@ -224,6 +253,8 @@ def main(argv=None) -> dict:
     if "codellm" in result:
         report_codellm(result["codellm"])
     report_language(result)
+    if "llmind" in result:
+        report_llmind(result["llmind"])
     print(f"wrote {args.out}")
     return result
 

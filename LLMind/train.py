@@ -1,0 +1,195 @@
+"""Fine-tune a pretrained encoder (the bundled MiniLM) to tell fresh from rotten review
+sentences, with the Hugging Face Trainer, and score it beside two baselines on the same split.
+
+    cd LLMind
+    python train.py                          # 2 to 11 minutes on 2 cores (busy or not), offline
+    python train.py --freeze-layers 0        # update every layer (slower, see README)
+    python train.py --data my.csv --text-column review --label-column stars
+    python train.py --model distilbert-base-uncased   # a hub model, when online
+    python train.py --resume                 # continue the run from its last checkpoint
+    python train.py --smoke                  # seconds: a tiny subset, writes every artifact
+
+A run writes results/<run-name>/: config.json, metrics.json (test accuracy, macro-F1, per-class
+report, train_seconds, and the same for both baselines), history.json, confusion.png,
+validation.png, model/ (save_pretrained: weights, tokenizer, label names; use it with
+predict.py) and checkpoints/ (for --resume). The test split is scored once, at the end.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # run from any folder
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import baselines  # noqa: E402
+import data  # noqa: E402
+import plots  # noqa: E402
+import pretrained  # noqa: E402
+from config import SMOKE_OVERRIDES, LLMindConfig  # noqa: E402
+
+from shared import training  # noqa: E402
+from shared.config import parse_stage_args  # noqa: E402
+from shared.errors import UserError, run_main  # noqa: E402
+
+
+class Sentences(torch.utils.data.Dataset):
+    """Tokenized sentences, unpadded: DataCollatorWithPadding pads each batch to its longest."""
+
+    def __init__(self, texts: list[str], labels: np.ndarray, tokenizer, max_length: int):
+        self.encodings = tokenizer(texts, truncation=True, max_length=max_length)
+        self.labels = labels
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def __getitem__(self, i: int) -> dict:
+        return {**{k: v[i] for k, v in self.encodings.items()}, "labels": int(self.labels[i])}
+
+
+def freeze_lower_layers(model, layers: int) -> None:
+    """Freeze the embeddings and the `layers` lowest encoder layers: their general-purpose
+    features stay as pretrained, and a step costs no backward pass through them."""
+    if layers <= 0:
+        return
+    blocks = getattr(getattr(model.base_model, "encoder", None), "layer", None)
+    if blocks is None:
+        raise UserError(f"--freeze-layers works on BERT-style encoders; {type(model).__name__} is not "
+                        "one: use --freeze-layers 0")
+    if layers >= len(blocks):
+        raise UserError(f"--freeze-layers {layers}: the model has only {len(blocks)} layers; "
+                        f"give at most {len(blocks) - 1}")
+    for module in [model.base_model.embeddings, *blocks[:layers]]:
+        for param in module.parameters():
+            param.requires_grad = False
+
+
+def load_data(cfg: LLMindConfig) -> dict:
+    frame = (data.load_csv(cfg.data, cfg.text_column, cfg.label_column, cfg.group_column)
+             if cfg.data else data.load_bundled())
+    parts = data.split(frame, seed=cfg.seed)
+    parts["full_train"] = parts["train"]
+    parts["train"] = data.cap(parts["train"], cfg.max_train_samples, cfg.seed)
+    for name in ("validation", "test"):
+        parts[name] = data.cap(parts[name], cfg.max_eval_samples, cfg.seed)
+    data.check_labels(parts["train"], "the training split")
+    return parts
+
+
+def compute_metrics(prediction) -> dict:
+    logits, labels = prediction
+    predicted = np.argmax(logits, axis=-1)
+    return {"accuracy": float((predicted == labels).mean()),
+            "macro_f1": float(baselines.f1_score(labels, predicted, average="macro"))}
+
+
+def main(argv=None) -> dict:
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    cfg, args = parse_stage_args(LLMindConfig, __doc__.split("\n\n")[0], SMOKE_OVERRIDES, argv)
+    from transformers import DataCollatorWithPadding, EarlyStoppingCallback, Trainer, TrainingArguments
+    from transformers.trainer_utils import get_last_checkpoint
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()  # the "newly initialized classifier" notice is expected
+    hf_logging.disable_progress_bar()  # loading bars; the Trainer's own follows disable_tqdm
+    device = training.pick_device(cfg.device)
+    threads = training.set_threads(cfg.threads)
+    training.seed_everything(cfg.seed)
+    out = training.run_dir(cfg.out_dir, cfg.run_name)
+    checkpoints = out / "checkpoints"
+    last = get_last_checkpoint(str(checkpoints)) if checkpoints.is_dir() else None
+    if args.resume and last is None:
+        raise UserError(f"--resume: no checkpoint in {checkpoints}; run without --resume first")
+
+    parts = load_data(cfg)
+    full_train = parts.pop("full_train")
+    labels = data.LabelMap(parts["train"]["label"])
+    texts = {name: part["text"].tolist() for name, part in parts.items()}
+    y = {name: labels.encode(part["label"], f"the {name} split") for name, part in parts.items()}
+    sizes = {f"{name}_sentences": len(part) for name, part in parts.items()}
+    print(f"data: {', '.join(f'{len(p):,} {n}' for n, p in parts.items())} sentences; "
+          f"labels {labels.names}; {threads} threads on {device}")
+    training.write_json(out / "config.json", {**dataclasses.asdict(cfg), "smoke": args.smoke,
+                                              "labels": labels.names, **sizes})
+
+    tokenizer = pretrained.load(cfg.model, "tokenizer")
+    model = pretrained.load(cfg.model, "classifier", num_labels=len(labels.names),
+                            id2label=dict(enumerate(labels.names)), label2id=labels.ids,
+                            ignore_mismatched_sizes=True)
+    freeze_lower_layers(model, cfg.freeze_layers)
+    trainable = training.count_params(model)
+    total = sum(p.numel() for p in model.parameters())
+    print(f"model: {cfg.model} ({total:,} parameters, {trainable:,} trained)")
+    datasets = {name: Sentences(texts[name], y[name], tokenizer, cfg.max_length) for name in parts}
+
+    steps_per_epoch = math.ceil(len(datasets["train"]) / cfg.batch_size)
+    arguments = TrainingArguments(
+        output_dir=str(checkpoints), num_train_epochs=cfg.epochs, learning_rate=cfg.lr,
+        per_device_train_batch_size=cfg.batch_size, per_device_eval_batch_size=2 * cfg.batch_size,
+        weight_decay=cfg.weight_decay, warmup_steps=cfg.warmup, lr_scheduler_type="linear",
+        eval_strategy="epoch", save_strategy="epoch", load_best_model_at_end=True,
+        metric_for_best_model="macro_f1", greater_is_better=True, save_total_limit=2,
+        logging_steps=max(1, steps_per_epoch // 10), report_to="none", seed=cfg.seed,
+        use_cpu=device.type == "cpu", disable_tqdm=not sys.stdout.isatty(),
+        train_sampling_strategy="group_by_length",  # similar lengths per batch: less padding
+        dataloader_num_workers=0)
+    trainer = Trainer(model=model, args=arguments, train_dataset=datasets["train"],
+                      eval_dataset=datasets["validation"], processing_class=tokenizer,
+                      data_collator=DataCollatorWithPadding(tokenizer),
+                      compute_metrics=compute_metrics,
+                      callbacks=[EarlyStoppingCallback(early_stopping_patience=cfg.patience)])
+    started = time.perf_counter()
+    trainer.train(resume_from_checkpoint=last if args.resume else None)
+    train_seconds = time.perf_counter() - started
+    trainer.save_model(str(out / "model"))  # the best epoch's weights, tokenizer, label names
+
+    history = [e for e in trainer.state.log_history if "eval_macro_f1" in e or "loss" in e]
+    training.write_json(out / "history.json", {"log": history})
+    best = max((e for e in history if "eval_macro_f1" in e), key=lambda e: e["eval_macro_f1"])
+    test = trainer.predict(datasets["test"])  # the test split, read once
+    # The length-grouped sampler reorders evaluation batches too: score against the labels that
+    # come back with the predictions, in the same order.
+    predicted, y_test = np.argmax(test.predictions, axis=-1), test.label_ids
+    epochs_run = trainer.state.epoch or 0.0
+    metrics = {
+        **baselines.score(y_test, predicted, labels.names),
+        "val_accuracy": best["eval_accuracy"], "val_macro_f1": best["eval_macro_f1"],
+        "best_epoch": best["epoch"], "epochs_run": epochs_run, "train_seconds": train_seconds,
+        "train_sentences_per_second": len(datasets["train"]) * epochs_run / train_seconds,
+        "params": total, "params_trained": trainable, "labels": labels.names, "seed": cfg.seed,
+        "model": cfg.model, "resumed": bool(args.resume), "smoke": args.smoke, **sizes,
+    }
+    print(f"fine-tuned: test accuracy {metrics['test_accuracy']:.1%}, macro-F1 "
+          f"{metrics['test_macro_f1']:.3f} ({train_seconds:.0f} s, best epoch {best['epoch']:g})")
+    if cfg.baselines:
+        metrics["baselines"] = {
+            "tfidf_logreg": baselines.tfidf_logreg(texts, y, labels.names, cfg.seed),
+            "frozen_encoder_logreg": baselines.frozen_encoder_logreg(
+                texts, y, labels.names, cfg.model, cfg.max_length, cfg.seed, device),
+        }
+        if len(full_train) > len(parts["train"]):  # what the cheap baseline does with every sentence
+            metrics["baselines"]["tfidf_logreg_full_train"] = baselines.tfidf_logreg(
+                {**texts, "train": full_train["text"].tolist()},
+                {**y, "train": labels.encode(full_train["label"], "the training split")},
+                labels.names, cfg.seed)
+            metrics["full_train_sentences"] = len(full_train)
+        for name, b in metrics["baselines"].items():
+            print(f"{name}: test accuracy {b['test_accuracy']:.1%}, macro-F1 {b['test_macro_f1']:.3f} "
+                  f"({b['train_seconds']:.0f} s)")
+    training.write_json(out / "metrics.json", metrics)
+    plots.confusion(metrics, labels.names, out / "confusion.png")
+    plots.validation_curves(history, metrics, out / "validation.png")
+    print(f"wrote {out}")
+    return metrics
+
+
+if __name__ == "__main__":
+    run_main(main)
