@@ -34,40 +34,42 @@ def load_bundled() -> pd.DataFrame:
 
 
 def load_csv(path: str | Path, text_column: str = "text", label_column: str = "label",
-             group_column: str | None = None, training: bool = True) -> pd.DataFrame:
-    """A user's CSV as the columns text, label, group; every mistake is one clear UserError.
-    Training data must hold at least two label classes (`training`)."""
+             group_column: str | None = None, training: bool = True,
+             flag: str = "--data") -> pd.DataFrame:
+    """A user's CSV as the columns text, label, group; every mistake is one clear UserError
+    that names the file by its `flag`. Training data must hold at least two label classes
+    (`training`)."""
     path = Path(path)
     if not path.is_file():
-        raise UserError(f"--data {path}: no such file")
+        raise UserError(f"{flag} {path}: no such file")
     try:
         raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
     except UnicodeDecodeError:
-        raise UserError(f"--data {path} is not UTF-8 text; re-save it as UTF-8") from None
+        raise UserError(f"{flag} {path} is not UTF-8 text; re-save it as UTF-8") from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as err:
-        raise UserError(f"--data {path} is not a readable CSV ({str(err).splitlines()[0]})") from None
+        raise UserError(f"{flag} {path} is not a readable CSV ({str(err).splitlines()[0]})") from None
     wanted = [c for c in (text_column, label_column, group_column) if c]
     missing = [c for c in wanted if c not in raw.columns]
     if missing:
-        raise UserError(f"--data {path} has no column {', '.join(map(repr, missing))}; its columns are "
+        raise UserError(f"{flag} {path} has no column {', '.join(map(repr, missing))}; its columns are "
                         f"{', '.join(map(repr, raw.columns))} (choose with --text-column/--label-column)")
     text = raw[text_column].str.strip()
     label = raw[label_column].str.strip()
     empty = np.flatnonzero(text.eq("").to_numpy())
     if len(empty):
         rows = ", ".join(str(i + 2) for i in empty[:5])  # +2: header line, 1-based lines
-        raise UserError(f"--data {path}: {len(empty)} empty text(s) in column {text_column!r} "
+        raise UserError(f"{flag} {path}: {len(empty)} empty text(s) in column {text_column!r} "
                         f"(line {rows}); remove those rows")
     unlabelled = np.flatnonzero(label.eq("").to_numpy())
     if len(unlabelled):
         rows = ", ".join(str(i + 2) for i in unlabelled[:5])
-        raise UserError(f"--data {path}: {len(unlabelled)} row(s) without a label in column "
+        raise UserError(f"{flag} {path}: {len(unlabelled)} row(s) without a label in column "
                         f"{label_column!r} (line {rows}); label or remove them")
     # Without a group column each row is its own group: a plain stratified split.
     group = raw[group_column] if group_column else pd.Series(np.arange(len(raw)).astype(str))
     frame = pd.DataFrame({"text": text, "label": label, "group": group}).reset_index(drop=True)
     if training:
-        check_labels(frame, f"--data {path}")
+        check_labels(frame, f"{flag} {path}")
     return frame
 
 

@@ -70,7 +70,8 @@ def read_inputs(args) -> tuple[list[str], list[str] | None]:
     if args.file is None:
         texts, labels = args.sentences, None
     elif str(args.file).endswith(".csv"):
-        frame = (data.load_csv(args.file, args.text_column, args.label_column, training=False)
+        frame = (data.load_csv(args.file, args.text_column, args.label_column, training=False,
+                               flag="--file")
                  if args.label_column else _csv_texts(args.file, args.text_column))
         texts = frame["text"].tolist()
         labels = frame["label"].tolist() if args.label_column else None

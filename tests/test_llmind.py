@@ -188,6 +188,10 @@ def test_bad_inputs_are_one_line_errors(tmp_path, smoke_run):
     assert_one_line_error(proc, "Hugging Face hub", "--model bundled")
     proc = run_script(PREDICT, "--model-dir", tmp_path, "some sentence", check=False)
     assert_one_line_error(proc, "is not a model folder")
+    model_dir = smoke_run[0] / "model"
+    proc = run_script(PREDICT, "--model-dir", model_dir, "--file", missing, "--label-column",
+                      "label", check=False)
+    assert_one_line_error(proc, "--file", "no column 'text'")
     proc = run_script(TRAIN, "--smoke", "--out-dir", tmp_path, "--run-name", "fresh", "--resume",
                       check=False)
     assert_one_line_error(proc, "no checkpoint")
