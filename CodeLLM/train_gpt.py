@@ -27,7 +27,7 @@ sys.path.insert(0, str(STAGE_DIR))  # run from any folder
 from config import GPT_SMOKE_OVERRIDES, GPTConfig  # noqa: E402
 from gpt import build_model  # noqa: E402
 
-from shared import lm, text, training  # noqa: E402
+from shared import lm, training  # noqa: E402
 from shared.config import parse_stage_args  # noqa: E402
 from shared.errors import UserError, run_main  # noqa: E402
 
@@ -59,12 +59,7 @@ def main(argv=None) -> dict:
     threads = training.set_threads(cfg.threads)
     out = training.run_dir(cfg.out_dir, cfg.run_name)
 
-    corpus = text.load_corpus(cfg.corpus, cfg.data)
-    train_text, val_text = text.split_train_val(corpus)
-    vocab = text.CharVocab.from_text(train_text)
-    train_ids = torch.tensor(vocab.encode(train_text), dtype=torch.long)
-    val_ids = torch.tensor(vocab.encode(val_text), dtype=torch.long)
-    lm.check_lengths(train_ids, val_ids, cfg.batch_size, cfg.seq_len, "characters")
+    vocab, train_ids, val_ids = lm.character_data(cfg)
     model_config = cfg.model_config(len(vocab))
 
     training.seed_everything(cfg.seed)

@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # run from any folder
 from config import SMOKE_OVERRIDES, TinyConfig  # noqa: E402
 from model import build_model  # noqa: E402
 
-from shared import lm, text, training  # noqa: E402
+from shared import lm, training  # noqa: E402
 from shared.config import parse_stage_args  # noqa: E402
 from shared.errors import run_main  # noqa: E402
 
@@ -35,12 +35,7 @@ def main(argv=None) -> dict:
     threads = training.set_threads(cfg.threads)
     out = training.run_dir(cfg.out_dir, cfg.run_name)
 
-    corpus = text.load_corpus(cfg.corpus, cfg.data)
-    train_text, val_text = text.split_train_val(corpus)
-    vocab = text.CharVocab.from_text(train_text)
-    train_ids = torch.tensor(vocab.encode(train_text), dtype=torch.long)
-    val_ids = torch.tensor(vocab.encode(val_text), dtype=torch.long)
-    lm.check_lengths(train_ids, val_ids, cfg.batch_size, cfg.seq_len, "characters")
+    vocab, train_ids, val_ids = lm.character_data(cfg)
     model_config = cfg.model_config(len(vocab))
 
     training.seed_everything(cfg.seed)

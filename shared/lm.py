@@ -311,3 +311,15 @@ def sample_characters(args, build_model) -> str:
     completion = prompt + vocab.decode(ids)
     print(completion)
     return completion
+
+
+def character_data(cfg) -> tuple[text.CharVocab, torch.Tensor, torch.Tensor]:
+    """Stage 1's text as character ids: the corpus (or `cfg.data`), its training and validation
+    split, and a vocabulary read from the training split only. Checks the lengths that
+    `cfg.batch_size` and `cfg.seq_len` need."""
+    train_text, val_text = text.split_train_val(text.load_corpus(cfg.corpus, cfg.data))
+    vocab = text.CharVocab.from_text(train_text)
+    train_ids = torch.tensor(vocab.encode(train_text), dtype=torch.long)
+    val_ids = torch.tensor(vocab.encode(val_text), dtype=torch.long)
+    check_lengths(train_ids, val_ids, cfg.batch_size, cfg.seq_len, "characters")
+    return vocab, train_ids, val_ids
