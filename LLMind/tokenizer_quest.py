@@ -7,7 +7,9 @@ words with the pretrained MiniLM tokenizer (trained on a large general corpus).
 
 Prints the splits of a few validation sentences side by side and the coverage numbers: the
 share of validation words (running words and distinct words) that each tokenizer keeps whole,
-tokens per word, and unknown tokens. Writes results/tokenizer-quest/metrics.json.
+tokens per word, and unknown tokens. Writes results/<run-name>/metrics.json; the README's side
+quest section is generated (report.py) from the committed run, made with
+`python tokenizer_quest.py --run-name reference-tokenizers`.
 """
 
 from __future__ import annotations
@@ -61,6 +63,7 @@ def main(argv=None) -> dict:
     parser.add_argument("--vocab-size", type=int, default=8000, help="size of the trained vocabulary")
     parser.add_argument("--seed", type=int, default=42, help="seed of the split (as train.py)")
     parser.add_argument("--out-dir", default=str(STAGE_DIR / "results"), help="results folder")
+    parser.add_argument("--run-name", default="tokenizer-quest", help="sub-folder of --out-dir")
     args = parser.parse_args(argv)
     parts = data.split(data.load_bundled(), seed=args.seed)
     ours = train_wordpiece(parts["train"]["text"].tolist(), args.vocab_size)
@@ -73,20 +76,22 @@ def main(argv=None) -> dict:
         return theirs.tokenize(text)
 
     shown = args.sentences or parts["validation"]["text"].tolist()[:4]
-    for text in shown:
-        print(f"\n{text}\n  trained here ({ours.get_vocab_size():,}): {' '.join(split_ours(text))}"
-              f"\n  pretrained ({theirs.vocab_size:,}):   {' '.join(split_theirs(text))}")
+    examples = [{"text": t, "trained": split_ours(t), "pretrained": split_theirs(t)} for t in shown]
+    for e in examples:
+        print(f"\n{e['text']}\n  trained here ({ours.get_vocab_size():,}): {' '.join(e['trained'])}"
+              f"\n  pretrained ({theirs.vocab_size:,}):   {' '.join(e['pretrained'])}")
     words = [w.lower() for t in parts["validation"]["text"] for w in WORD.findall(t)]
     result = {"vocab_size_trained": ours.get_vocab_size(), "vocab_size_pretrained": theirs.vocab_size,
               "validation_words": len(words), "validation_distinct_words": len(set(words)),
-              "trained": coverage(words, split_ours), "pretrained": coverage(words, split_theirs)}
+              "trained": coverage(words, split_ours), "pretrained": coverage(words, split_theirs),
+              "examples": examples}
     print(f"\ncoverage of {len(words):,} validation words ({len(set(words)):,} distinct):")
     for name in ("trained", "pretrained"):
         c = result[name]
         print(f"  {name:10s} whole words {c['whole_word_share_running']:.1%} of running words, "
               f"{c['whole_word_share_distinct']:.1%} of distinct; {c['pieces_per_word']:.2f} pieces "
               f"per word; {c['unknown_per_word']:.2%} unknown")
-    training.write_json(training.run_dir(args.out_dir, "tokenizer-quest") / "metrics.json", result)
+    training.write_json(training.run_dir(args.out_dir, args.run_name) / "metrics.json", result)
     return result
 
 

@@ -8,6 +8,7 @@ sentences, with the Hugging Face Trainer, and score it beside two baselines on t
     python train.py --model distilbert-base-uncased   # a hub model, when online
     python train.py --resume                 # continue the run from its last checkpoint
     python train.py --smoke                  # seconds: a tiny subset, writes every artifact
+    accelerate launch train.py               # several processes or GPUs: see docs/scaling.md
 
 A run writes results/<run-name>/: config.json, metrics.json (test accuracy, macro-F1, per-class
 report, train_seconds, and the same for both baselines), history.json, confusion.png,
@@ -36,7 +37,7 @@ import plots  # noqa: E402
 import pretrained  # noqa: E402
 from config import SMOKE_OVERRIDES, LLMindConfig  # noqa: E402
 
-from shared import training  # noqa: E402
+from shared import parallel, training  # noqa: E402
 from shared.config import parse_stage_args  # noqa: E402
 from shared.errors import UserError, run_main  # noqa: E402
 
@@ -102,6 +103,7 @@ def main(argv=None) -> dict:
     hf_logging.disable_progress_bar()  # loading bars; the Trainer's own follows disable_tqdm
     device = training.pick_device(cfg.device)
     threads = training.set_threads(cfg.threads)
+    dtype = parallel.resolve_dtype(cfg.dtype, device)
     training.seed_everything(cfg.seed)
     out = training.run_dir(cfg.out_dir, cfg.run_name)
     checkpoints = out / "checkpoints"
@@ -117,8 +119,11 @@ def main(argv=None) -> dict:
     sizes = {f"{name}_sentences": len(part) for name, part in parts.items()}
     print(f"data: {', '.join(f'{len(p):,} {n}' for n, p in parts.items())} sentences; "
           f"labels {labels.names}; {threads} threads on {device}")
-    training.write_json(out / "config.json", {**dataclasses.asdict(cfg), "smoke": args.smoke,
-                                              "labels": labels.names, **sizes})
+    # Under `accelerate launch` / torchrun every process runs this script; rank 0 writes.
+    main_process = int(os.environ.get("RANK", "0")) == 0
+    if main_process:
+        training.write_json(out / "config.json", {**dataclasses.asdict(cfg), "smoke": args.smoke,
+                                                  "labels": labels.names, **sizes})
 
     tokenizer = pretrained.load(cfg.model, "tokenizer")
     model = pretrained.load(cfg.model, "classifier", num_labels=len(labels.names),
@@ -130,22 +135,36 @@ def main(argv=None) -> dict:
     print(f"model: {cfg.model} ({total:,} parameters, {trainable:,} trained)")
     datasets = {name: Sentences(texts[name], y[name], tokenizer, cfg.max_length) for name in parts}
 
+    if cfg.grad_accum < 1 or cfg.batch_size % cfg.grad_accum:
+        raise UserError(f"--batch-size {cfg.batch_size} must be a multiple of --grad-accum "
+                        f"{cfg.grad_accum} (at least 1)")
     steps_per_epoch = math.ceil(len(datasets["train"]) / cfg.batch_size)
     arguments = TrainingArguments(
         output_dir=str(checkpoints), num_train_epochs=cfg.epochs, learning_rate=cfg.lr,
-        per_device_train_batch_size=cfg.batch_size, per_device_eval_batch_size=2 * cfg.batch_size,
+        # --grad-accum keeps the batch and splits it into micro-batches, as in the other stages
+        per_device_train_batch_size=cfg.batch_size // cfg.grad_accum,
+        per_device_eval_batch_size=2 * cfg.batch_size,
         weight_decay=cfg.weight_decay, warmup_steps=cfg.warmup, lr_scheduler_type="linear",
         eval_strategy="epoch", save_strategy="epoch", load_best_model_at_end=True,
         metric_for_best_model="macro_f1", greater_is_better=True, save_total_limit=2,
         logging_steps=max(1, steps_per_epoch // 10), report_to="none", seed=cfg.seed,
         use_cpu=device.type == "cpu", disable_tqdm=not sys.stdout.isatty(),
+        bf16=dtype == torch.bfloat16, fp16=dtype == torch.float16,
+        gradient_accumulation_steps=cfg.grad_accum, torch_compile=cfg.compile,
         train_sampling_strategy="group_by_length",  # similar lengths per batch: less padding
+        # One label per sentence: the classifier's loss is already a per-sentence mean. Left on,
+        # the Trainer would multiply it by the number of processes under torchrun/accelerate
+        # (meant for token-count losses) and double the gradients of a 2-process run.
+        average_tokens_across_devices=False,
         dataloader_num_workers=0)
     trainer = Trainer(model=model, args=arguments, train_dataset=datasets["train"],
                       eval_dataset=datasets["validation"], processing_class=tokenizer,
                       data_collator=DataCollatorWithPadding(tokenizer),
                       compute_metrics=compute_metrics,
                       callbacks=[EarlyStoppingCallback(early_stopping_patience=cfg.patience)])
+    # Epochs already done before a --resume: the speed below counts only this invocation's work.
+    start_epoch = (training.read_json(Path(last) / "trainer_state.json").get("epoch") or 0.0
+                   if args.resume else 0.0)
     started = time.perf_counter()
     trainer.train(resume_from_checkpoint=last if args.resume else None)
     train_seconds = time.perf_counter() - started
@@ -154,7 +173,9 @@ def main(argv=None) -> dict:
     history = [e for e in trainer.state.log_history if "eval_macro_f1" in e or "loss" in e]
     training.write_json(out / "history.json", {"log": history})
     best = max((e for e in history if "eval_macro_f1" in e), key=lambda e: e["eval_macro_f1"])
-    test = trainer.predict(datasets["test"])  # the test split, read once
+    test = trainer.predict(datasets["test"])  # the test split, read once (every process takes part)
+    if not trainer.is_world_process_zero():
+        return {}
     # The length-grouped sampler reorders evaluation batches too: score against the labels that
     # come back with the predictions, in the same order.
     predicted, y_test = np.argmax(test.predictions, axis=-1), test.label_ids
@@ -163,7 +184,8 @@ def main(argv=None) -> dict:
         **baselines.score(y_test, predicted, labels.names),
         "val_accuracy": best["eval_accuracy"], "val_macro_f1": best["eval_macro_f1"],
         "best_epoch": best["epoch"], "epochs_run": epochs_run, "train_seconds": train_seconds,
-        "train_sentences_per_second": len(datasets["train"]) * epochs_run / train_seconds,
+        "train_sentences_per_second": len(datasets["train"]) * (epochs_run - start_epoch)
+                                      / train_seconds,
         "params": total, "params_trained": trainable, "labels": labels.names, "seed": cfg.seed,
         "model": cfg.model, "resumed": bool(args.resume), "smoke": args.smoke, **sizes,
     }

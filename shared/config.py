@@ -105,3 +105,23 @@ class PriceDataConfig:
     target: str = field(default="return", metadata={
         "help": "what the network predicts; metrics are always on price",
         "choices": ["return", "price"]})
+
+
+@dataclass
+class RuntimeConfig:
+    """The device, precision and parallelism flags every PyTorch train script takes; a stage's
+    settings class inherits them (as the forecasting stages inherit PriceDataConfig)."""
+
+    device: str = field(default="auto", metadata={
+        "help": "auto picks cuda, then mps, then cpu", "choices": ["auto", "cpu", "cuda", "mps"]})
+    threads: int | None = field(default=None, metadata={
+        "help": "CPU threads per process (default: the cores shared out among the processes)"})
+    dtype: str = field(default="auto", metadata={
+        "help": "precision of the forward pass: auto is bfloat16 on GPUs that have it, float16 "
+                "(with a gradient scaler) on other GPUs, float32 on CPUs",
+        "choices": ["auto", "float32", "bfloat16", "float16"]})
+    compile: bool = field(default=False, metadata={
+        "help": "torch.compile the model (a minute of compiling; pays off on long GPU runs)"})
+    grad_accum: int = field(default=1, metadata={
+        "help": "split each batch into this many micro-batches, one backward pass each "
+                "(same effective batch, less memory)"})

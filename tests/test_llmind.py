@@ -4,6 +4,7 @@ tiny set, a smoke fine-tune that predict.py then loads, and the promised one-lin
 from __future__ import annotations
 
 import os
+import shutil
 
 import numpy as np
 import pandas as pd
@@ -135,7 +136,8 @@ def test_frozen_encoder_baseline_on_a_tiny_set(tiny_splits, monkeypatch):
 @pytest.fixture(scope="module")
 def smoke_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("llmind")
-    proc = run_script(TRAIN, "--smoke", "--out-dir", out)
+    # The default trains every layer; freezing the lower four is exercised here.
+    proc = run_script(TRAIN, "--smoke", "--out-dir", out, "--freeze-layers", "4")
     return out / "smoke", proc
 
 
@@ -195,6 +197,26 @@ def test_bad_inputs_are_one_line_errors(tmp_path, smoke_run):
     proc = run_script(TRAIN, "--smoke", "--out-dir", tmp_path, "--run-name", "fresh", "--resume",
                       check=False)
     assert_one_line_error(proc, "no checkpoint")
+
+
+@pytest.mark.slow
+def test_resume_continues_from_the_last_checkpoint(smoke_run, tmp_path):
+    """One smoke epoch, then --resume with --epochs 2: the Trainer picks up at the saved step
+    (not from scratch), and the speed counts only the epoch this invocation trained."""
+    run, _ = smoke_run
+    shutil.copytree(run, tmp_path / "smoke")
+    first = read_json(run / "metrics.json")
+    proc = run_script(TRAIN, "--smoke", "--out-dir", tmp_path, "--resume", "--epochs", "2",
+                      "--freeze-layers", "4")
+    m = read_json(tmp_path / "smoke" / "metrics.json")
+    assert m["resumed"] and m["epochs_run"] == 2
+    evals = [e["epoch"] for e in read_json(tmp_path / "smoke" / "history.json")["log"]
+             if "eval_macro_f1" in e]
+    assert evals == [1, 2]  # epoch 1 comes from the checkpoint's log, epoch 2 is new
+    assert m["train_sentences_per_second"] == pytest.approx(96 / m["train_seconds"], rel=1e-6)
+    steps = sorted(int(p.name.split("-")[1]) for p in (tmp_path / "smoke" / "checkpoints").glob("c*"))
+    assert steps[-1] == 2 * 6 and first["epochs_run"] == 1  # 96 sentences / 16 a batch = 6 steps
+    assert "fine-tuned: test accuracy" in proc.stdout
 
 
 def test_tokenizer_quest_coverage_numbers(monkeypatch):
