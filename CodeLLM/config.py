@@ -8,14 +8,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from shared.config import PriceDataConfig
+from shared.config import PriceDataConfig, RuntimeConfig
 
 STAGE_DIR = Path(__file__).resolve().parent
 ARCHS = ("transformer", "lstm")  # lstm: the framework-matched control for stage 3 vs 4
 
 
 @dataclass
-class ForecastConfig(PriceDataConfig):
+class ForecastConfig(PriceDataConfig, RuntimeConfig):
     # data: stage 3's flags (PriceDataConfig: --ticker, --csv, --source, --lookback, --target,
     # ...), plus the horizon
     horizon: int = field(default=1, metadata={
@@ -46,8 +46,6 @@ class ForecastConfig(PriceDataConfig):
         "help": "early stopping: epochs without validation improvement"})
     seeds: int = field(default=3, metadata={"help": "independent runs; results are mean +- std"})
     seed: int = field(default=42, metadata={"help": "first seed; the others follow"})
-    device: str = field(default="auto", metadata={
-        "help": "auto picks cuda, then mps, then cpu", "choices": ["auto", "cpu", "cuda", "mps"]})
     out_dir: str = field(default=str(STAGE_DIR / "results"), metadata={
         "help": "folder that holds one sub-folder per run", "metavar": "DIR"})
     run_name: str | None = field(default=None, metadata={
@@ -74,7 +72,7 @@ SMOKE_OVERRIDES = dict(lookback=20, d_model=8, heads=2, encoder_layers=1, ff_siz
 
 
 @dataclass
-class GPTConfig:
+class GPTConfig(RuntimeConfig):
     """Settings of train_gpt.py: the mini-GPT on stage 1's text, with stage 1's conventions.
 
     The defaults fit stage 1's budget (5 minutes on 2 cores) and were chosen on the validation
@@ -112,9 +110,6 @@ class GPTConfig:
     sample_length: int = field(default=600, metadata={"help": "characters in the results sample"})
     temperature: float = field(default=0.8, metadata={"help": "temperature of the results sample"})
     seed: int = field(default=1337, metadata={"help": "random seed"})
-    device: str = field(default="auto", metadata={
-        "help": "auto picks cuda, then mps, then cpu", "choices": ["auto", "cpu", "cuda", "mps"]})
-    threads: int | None = field(default=None, metadata={"help": "CPU threads (default: all cores)"})
     out_dir: str = field(default=str(STAGE_DIR / "results"), metadata={
         "help": "folder that holds one sub-folder per run", "metavar": "DIR"})
     run_name: str | None = field(default=None, metadata={

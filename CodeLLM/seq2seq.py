@@ -32,6 +32,7 @@ sys.path.insert(0, str(STAGE_DIR))  # model.py sits beside this file, also when 
 
 from model import DecoderBlock, EncoderBlock, causal_mask, positional_encoding  # noqa: E402
 
+from shared.config import RuntimeConfig  # noqa: E402
 from shared.errors import UserError  # noqa: E402
 
 TASKS = ("reverse", "number-words")
@@ -298,7 +299,7 @@ class Seq2SeqTransformer(nn.Module):
 
 
 @dataclass
-class Seq2SeqConfig:
+class Seq2SeqConfig(RuntimeConfig):
     task: str = field(default="reverse", metadata={
         "help": "reverse: a sentence's words backwards; number-words: digits -> English words",
         "choices": list(TASKS)})
@@ -332,10 +333,8 @@ class Seq2SeqConfig:
         "help": "steps between validation passes (the best one is kept)"})
     seed: int = field(default=42, metadata={"help": "seed of the weights and the batch order"})
     threads: int | None = field(default=1, metadata={
-        "help": "CPU threads; one is fastest for a model this small (threads wait on each other, "
-                "badly so when another program shares the cores); 0: PyTorch's choice"})
-    device: str = field(default="auto", metadata={
-        "help": "auto picks cuda, then mps, then cpu", "choices": ["auto", "cpu", "cuda", "mps"]})
+        "help": "CPU threads per process; one is fastest for a model this small (threads wait "
+                "on each other, badly so when another program shares the cores); 0: PyTorch's"})
     out_dir: str = field(default=str(STAGE_DIR / "results"), metadata={
         "help": "folder that holds one sub-folder per run", "metavar": "DIR"})
     run_name: str | None = field(default=None, metadata={

@@ -8,6 +8,7 @@ from 60 days of prices and indicators, judged against the same naive baselines.
     python train.py --pos-encoding learned --heads 2 --encoder-layers 3
     python train.py --ticker MSFT          # or --csv my_prices.csv, or --source yfinance
     python train.py --smoke                # seconds: tiny model, one seed, every artifact
+    torchrun --nproc-per-node 2 train.py   # several processes (DDP); see docs/scaling.md
 
 A run writes results/<run-name>/: config.json, metrics.json (stage 3's schema: per seed, mean
 and std, baselines), predictions.csv, history.json, predictions.png, loss_curve.png, model.pt,
@@ -32,7 +33,7 @@ from attention import attention_report  # noqa: E402
 from config import SMOKE_OVERRIDES, ForecastConfig  # noqa: E402
 from model import build_model  # noqa: E402
 
-from shared import features, forecast, market, training, windows  # noqa: E402
+from shared import features, forecast, market, parallel, training, windows  # noqa: E402
 from shared.config import parse_stage_args  # noqa: E402
 from shared.errors import UserError, run_main  # noqa: E402
 from shared.runs import SeedRuns  # noqa: E402
@@ -52,44 +53,47 @@ def as_steps(y: np.ndarray) -> np.ndarray:
     return y.reshape(len(y), -1)
 
 
-def train_one_seed(cfg: ForecastConfig, data: windows.Dataset, seed: int, device):
+def train_one_seed(cfg: ForecastConfig, data: windows.Dataset, seed: int, rt: parallel.Runtime):
+    device = rt.device
     training.seed_everything(seed)
     model = build_model(cfg.model_config(len(data.features))).to(device)
+    net = rt.prepare(model, cfg.compile)  # trains; `model` (the same weights) predicts
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     # Halve the learning rate when validation stalls, as stage 3's ReduceLROnPlateau does.
     plateau = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor=0.5,
                                                          patience=max(1, cfg.patience // 2))
     x, y = torch.from_numpy(data.train.x), torch.from_numpy(as_steps(data.train.y))
-    val_y = as_steps(data.val.y)
+    val_y, horizon = as_steps(data.val.y), y.shape[1]
+
+    def loss_of(net, idx):  # summed squared error per sample, teacher forcing
+        xb, yb = x[idx].to(device), y[idx].to(device)
+        return torch.nn.functional.mse_loss(net(xb, targets=yb).float(), yb, reduction="sum") / horizon
+
     generator = torch.Generator().manual_seed(seed)
     history = {"loss": [], "val_loss": [], "lr": []}
     seconds, best, step, waited = [], (float("inf"), None, 0), 0, 0
     for epoch in range(cfg.epochs):
         started = time.perf_counter()
         model.train()
-        order, total = torch.randperm(len(x), generator=generator), 0.0
+        order, total, seen = torch.randperm(len(x), generator=generator), 0.0, 0
         for i in range(0, len(x), cfg.batch_size):
             if step < cfg.warmup_steps:  # linear warm-up: big early steps upset attention
                 for group in optimizer.param_groups:
                     group["lr"] = cfg.lr * (step + 1) / cfg.warmup_steps
             batch = order[i : i + cfg.batch_size]
-            xb, yb = x[batch].to(device), y[batch].to(device)
-            loss = torch.nn.functional.mse_loss(model(xb, targets=yb), yb)  # teacher forcing
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
-            optimizer.step()
-            total += loss.item() * len(batch)
-            step += 1
-        val_loss = float(np.mean((predict(model, data.val.x, device) - val_y) ** 2))
+            loss = rt.train_step(net, model, optimizer, batch, loss_of, cfg.grad_clip, cfg.grad_accum)
+            if loss is not None:  # None: a last batch smaller than the processes, skipped
+                total, seen, step = total + loss * len(batch), seen + len(batch), step + 1
+        # Every process scores validation alike; the mean makes sure they stop together.
+        val_loss = rt.mean(float(np.mean((predict(model, data.val.x, device) - val_y) ** 2)))
         seconds.append(time.perf_counter() - started)
         if step >= cfg.warmup_steps:
             plateau.step(val_loss)
-        history["loss"].append(total / len(x))
+        history["loss"].append(total / seen)
         history["val_loss"].append(val_loss)
         history["lr"].append(optimizer.param_groups[0]["lr"])
-        print(f"epoch {epoch + 1}/{cfg.epochs}: loss {history['loss'][-1]:.4f}, val_loss "
-              f"{val_loss:.4f}, {seconds[-1]:.2f}s", flush=True)
+        rt.print(f"epoch {epoch + 1}/{cfg.epochs}: loss {history['loss'][-1]:.4f}, val_loss "
+                 f"{val_loss:.4f}, {seconds[-1]:.2f}s")
         if val_loss < best[0]:  # early stopping on validation only; keep the best weights
             best, waited = (val_loss, copy.deepcopy(model.state_dict()), epoch), 0
         else:
@@ -106,26 +110,33 @@ def main(argv=None) -> dict:
                                  resumable=False)
     if cfg.arch == "transformer" and cfg.d_model % cfg.heads:
         raise UserError(f"--d-model {cfg.d_model} must be a multiple of --heads {cfg.heads}")
-    device = training.pick_device(cfg.device)
+    rt = parallel.setup(cfg)  # this process (alone, or one of torchrun's), device, precision
+    device = rt.device
     out = training.run_dir(cfg.out_dir, cfg.run_name)
     prices = market.load_prices(cfg.source, cfg.ticker, cfg.csv, cfg.start, cfg.end)
     frame = features.add_indicators(prices)
     data = windows.make_dataset(frame, cfg.lookback, cfg.target, features.FEATURES,
                                 horizon=cfg.horizon)
-    print(f"{windows.describe(data, cfg.csv or cfg.ticker)} | {cfg.arch} on {device}")
-    training.write_json(out / "config.json", {**dataclasses.asdict(cfg), "smoke": args.smoke})
+    rt.print(f"{windows.describe(data, cfg.csv or cfg.ticker)} | {cfg.arch} on {rt.describe()}")
+    if rt.main:
+        training.write_json(out / "config.json", {**dataclasses.asdict(cfg), "smoke": args.smoke})
 
     runs = SeedRuns(data, cfg.ticker)
     for i in range(cfg.seeds):
         seed = cfg.seed + i
-        print(f"--- seed {seed} ({i + 1}/{cfg.seeds}) ---", flush=True)
-        model, history, seconds, best_epoch = train_one_seed(cfg, data, seed, device)
+        rt.print(f"--- seed {seed} ({i + 1}/{cfg.seeds}) ---")
+        model, history, seconds, best_epoch = train_one_seed(cfg, data, seed, rt)
+        if not rt.main:  # rank 0 alone scores, plots and writes the results
+            continue
         with torch.no_grad():
             latency = forecast.latency_ms(lambda w, m=model: m(torch.from_numpy(w).to(device)),
                                           data.test.x)
         runs.add(seed, model, data.to_price(predict(model, data.val.x, device), data.val),
                  data.to_price(predict(model, data.test.x, device), data.test),  # (n, horizon)
                  history, seconds, best_epoch, latency)
+    rt.close()
+    if not rt.main:
+        return {}
     result = runs.result(params=training.count_params(runs.model), model=cfg.model)
     if cfg.arch == "transformer":
         result["attention"] = attention_report(runs.model, data, device, out, cfg.ticker)

@@ -7,6 +7,7 @@ loop and metrics, so its bits per character sit beside the RNNs' in docs/languag
     python train_gpt.py --data my.txt    # your own UTF-8 text
     python train_gpt.py --smoke          # seconds: a tiny model, every artifact written
     python train_gpt.py --resume         # continue an interrupted run (Ctrl-C saves one)
+    torchrun --nproc-per-node 2 train_gpt.py   # several processes (DDP); see docs/scaling.md
 
 A run writes results/<run-name>/: config.json, metrics.json (validation loss and bits per
 character, params, tokens per second, achieved FLOP/s and its fraction of the machine's
@@ -27,7 +28,7 @@ sys.path.insert(0, str(STAGE_DIR))  # run from any folder
 from config import GPT_SMOKE_OVERRIDES, GPTConfig  # noqa: E402
 from gpt import build_model  # noqa: E402
 
-from shared import lm, training  # noqa: E402
+from shared import lm, parallel, training  # noqa: E402
 from shared.config import parse_stage_args  # noqa: E402
 from shared.errors import UserError, run_main  # noqa: E402
 
@@ -55,8 +56,8 @@ def main(argv=None) -> dict:
     cfg, args = parse_stage_args(GPTConfig, __doc__.split("\n\n")[0], GPT_SMOKE_OVERRIDES, argv)
     if cfg.d_model % cfg.heads:
         raise UserError(f"--d-model {cfg.d_model} must be a multiple of --heads {cfg.heads}")
-    device = training.pick_device(cfg.device)
-    threads = training.set_threads(cfg.threads)
+    rt = parallel.setup(cfg)  # this process (alone, or one of torchrun's), device, precision
+    device = rt.device
     out = training.run_dir(cfg.out_dir, cfg.run_name)
 
     vocab, train_ids, val_ids = lm.character_data(cfg)
@@ -70,14 +71,18 @@ def main(argv=None) -> dict:
     optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay},
                                    {"params": no_decay, "weight_decay": 0.0}], lr=cfg.lr)
     n_params = training.count_params(model)
-    print(f"mini-GPT: {n_params:,} parameters | {cfg.n_layer} blocks x {cfg.heads} heads, "
-          f"width {cfg.d_model}, context {cfg.seq_len} | vocab {len(vocab)} | train "
-          f"{len(train_ids):,} / val {len(val_ids):,} chars | {device}, {threads} threads")
+    rt.print(f"mini-GPT: {n_params:,} parameters | {cfg.n_layer} blocks x {cfg.heads} heads, "
+             f"width {cfg.d_model}, context {cfg.seq_len} | vocab {len(vocab)} | train "
+             f"{len(train_ids):,} / val {len(val_ids):,} chars | {rt.describe()}")
     identity = {"model_config": model_config, "vocab": vocab.chars}
     ckpt = lm.resume_checkpoint(out, identity, device) if args.resume else None
-    training.write_json(out / "config.json", {**dataclasses.asdict(cfg), "smoke": args.smoke,
-                                              "model_config": model_config})
-    run = lm.fit(model, optimizer, train_ids, val_ids, cfg, out, identity, ckpt, device)
+    if rt.main:
+        training.write_json(out / "config.json", {**dataclasses.asdict(cfg), "smoke": args.smoke,
+                                                  "model_config": model_config})
+    run = lm.fit(model, optimizer, train_ids, val_ids, cfg, out, identity, ckpt, rt)
+    rt.close()  # the processes part here: rank 0 alone scores, plots and writes the results
+    if not rt.main:
+        return {}
     result = lm.finish(model, vocab, train_ids, val_ids, run, cfg, out, device,
                        title="CodeLLM mini-GPT")
     peak, source = matmul_peak(device)

@@ -41,7 +41,7 @@ from seq2seq import (  # noqa: E402
     show_source,
 )
 
-from shared import plotting, reporting, training  # noqa: E402
+from shared import parallel, plotting, reporting, training  # noqa: E402
 from shared.config import parse_stage_args  # noqa: E402
 from shared.errors import UserError, run_main  # noqa: E402
 
@@ -87,9 +87,11 @@ def evaluate(model, src: torch.Tensor, tgt: torch.Tensor, device, batch_size: in
             "predicted": predicted}
 
 
-def train(cfg: Seq2SeqConfig, data: TaskData, device):
+def train(cfg: Seq2SeqConfig, data: TaskData, rt: parallel.Runtime):
+    device = rt.device
     training.seed_everything(cfg.seed)
     model = Seq2SeqTransformer(**cfg.model_config(data)).to(device)
+    net = rt.prepare(model, cfg.compile)  # trains; `model` (the same weights) decodes
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     src, tgt = data.tensors(data.train)
     val_src, val_tgt = data.tensors(data.val)
@@ -98,6 +100,9 @@ def train(cfg: Seq2SeqConfig, data: TaskData, device):
     history = {"step": [], "train_loss": [], "val_step": [], "val_loss": [], "val_exact_match": []}
     best, running, started = None, [], time.perf_counter()
     log_every = max(1, cfg.eval_every // 10)  # the training curve, ten points per evaluation
+
+    def loss_of(net, idx):  # a micro-batch's mean token loss, weighted by its examples
+        return sequence_loss(net, src[idx].to(device), tgt[idx].to(device)) * len(idx)
     for step in range(cfg.steps):
         if position + cfg.batch_size > len(order):  # a new epoch, in a new order
             order, position = torch.randperm(len(src), generator=generator), 0
@@ -105,12 +110,8 @@ def train(cfg: Seq2SeqConfig, data: TaskData, device):
         position += cfg.batch_size
         for group in optimizer.param_groups:
             group["lr"] = learning_rate(step, cfg)
-        loss = sequence_loss(model, src[batch].to(device), tgt[batch].to(device))
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
-        optimizer.step()
-        running.append(loss.item())
+        running.append(rt.train_step(net, model, optimizer, batch, loss_of, cfg.grad_clip,
+                                     cfg.grad_accum))
         done = step + 1
         if done % log_every == 0 or done == cfg.steps:
             history["step"].append(done)
@@ -118,13 +119,14 @@ def train(cfg: Seq2SeqConfig, data: TaskData, device):
             running = []
         if done % cfg.eval_every and done != cfg.steps:
             continue
-        val = evaluate(model, val_src, val_tgt, device)
+        with rt.autocast():  # every process scores validation alike: they choose alike
+            val = evaluate(model, val_src, val_tgt, device)
         history["val_step"].append(done)
         history["val_loss"].append(val["loss"])
         history["val_exact_match"].append(val["exact_match"])
-        print(f"step {done}/{cfg.steps}: loss {history['train_loss'][-1]:.4f}, val_loss "
-              f"{val['loss']:.4f}, val exact match {val['exact_match']:.1%}, "
-              f"{time.perf_counter() - started:.0f}s", flush=True)
+        rt.print(f"step {done}/{cfg.steps}: loss {history['train_loss'][-1]:.4f}, val_loss "
+                 f"{val['loss']:.4f}, val exact match {val['exact_match']:.1%}, "
+                 f"{time.perf_counter() - started:.0f}s")
         # Model selection on validation only: the most exact matches, then the lower loss.
         score = (val["exact_match"], -val["loss"])
         if best is None or score > best[0]:
@@ -248,14 +250,21 @@ def main(argv=None) -> dict | int:
     if cfg.batch_size > len(data.train):
         raise UserError(f"--batch-size {cfg.batch_size} is larger than --train-size "
                         f"{len(data.train)}")
-    device = training.pick_device(cfg.device)
-    threads = training.set_threads(cfg.threads)
+    rt = parallel.setup(cfg)  # this process (alone, or one of torchrun's), device, precision
+    device, threads = rt.device, rt.threads
+    if cfg.batch_size < rt.world * cfg.grad_accum:
+        raise UserError(f"--batch-size {cfg.batch_size} is smaller than processes x --grad-accum "
+                        f"({rt.world} x {cfg.grad_accum})")
     out = training.run_dir(cfg.out_dir, cfg.run_name)
-    training.write_json(out / "config.json", {**dataclasses.asdict(cfg), "smoke": args.smoke})
-    print(f"{cfg.task}: {len(data.train):,} train / {len(data.val):,} val / {len(data.test):,} "
-          f"test examples, {cfg.steps:,} steps on {device}, {threads} threads", flush=True)
+    if rt.main:
+        training.write_json(out / "config.json", {**dataclasses.asdict(cfg), "smoke": args.smoke})
+    rt.print(f"{cfg.task}: {len(data.train):,} train / {len(data.val):,} val / {len(data.test):,} "
+             f"test examples, {cfg.steps:,} steps on {rt.describe()}")
 
-    model, history, best_step, seconds = train(cfg, data, device)
+    model, history, best_step, seconds = train(cfg, data, rt)
+    rt.close()  # the processes part here: rank 0 alone scores, plots and writes the results
+    if not rt.main:
+        return {}
     # The test split, read once, after the model is chosen.
     test_src, test_tgt = data.tensors(data.test)
     test = evaluate(model, test_src, test_tgt, device)

@@ -31,6 +31,10 @@ class MemoryConfig(PriceDataConfig):
         "help": "early stopping: epochs without validation improvement"})
     seeds: int = field(default=3, metadata={"help": "independent runs; results are mean +- std"})
     seed: int = field(default=42, metadata={"help": "first seed; the others follow"})
+    distribute: str = field(default="none", metadata={
+        "help": "mirrored: tf.distribute.MirroredStrategy, one model replica per visible GPU "
+                "(the CPU when there is none), each batch split between them",
+        "choices": ["none", "mirrored"]})
     out_dir: str = field(default=str(STAGE_DIR / "results"), metadata={
         "help": "folder that holds one sub-folder per run", "metavar": "DIR"})
     run_name: str | None = field(default=None, metadata={

@@ -7,6 +7,7 @@ against naive baselines on a held-out test period.
     python train.py --bidirectional --layers 2 --units 64
     python train.py --ticker MSFT         # or --csv my_prices.csv, or --source yfinance
     python train.py --smoke               # seconds: tiny model, one seed, every artifact
+    python train.py --distribute mirrored # one replica per visible GPU; see docs/scaling.md
 
 A run writes results/<run-name>/: config.json, metrics.json (per seed, mean and std, and the
 baselines), predictions.csv (every seed's forecast of every test day), history.json,
@@ -16,6 +17,7 @@ list that predict.py needs).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import sys
@@ -52,10 +54,24 @@ class EpochTimer(keras.callbacks.Callback):
         self.seconds.append(time.perf_counter() - self.started)
 
 
+def distribution(name: str):
+    """The scope to build the model in, and the number of replicas. MirroredStrategy copies
+    the model onto every visible GPU, splits each --batch-size batch between the copies and
+    sums their gradients; Keras's fit() needs nothing else."""
+    if name == "none":
+        return contextlib.nullcontext(), 1
+    import tensorflow as tf
+
+    strategy = tf.distribute.MirroredStrategy()
+    return strategy.scope(), strategy.num_replicas_in_sync
+
+
 def train_one_seed(cfg: MemoryConfig, data: windows.Dataset, seed: int, verbose: int):
     keras.utils.set_random_seed(seed)
-    model = build_model(cfg.lookback, len(data.features), cfg.layers, cfg.units, cfg.dense_units,
-                        cfg.dropout, cfg.bidirectional, cfg.attention, cfg.lr)
+    scope, _ = distribution(cfg.distribute)
+    with scope:  # variables created here are mirrored on every replica
+        model = build_model(cfg.lookback, len(data.features), cfg.layers, cfg.units,
+                            cfg.dense_units, cfg.dropout, cfg.bidirectional, cfg.attention, cfg.lr)
     timer = EpochTimer()
     callbacks = [  # both watch the validation split only; the test split is not touched here
         keras.callbacks.EarlyStopping(monitor="val_loss", patience=cfg.patience,
@@ -80,7 +96,9 @@ def main(argv=None) -> dict:
     prices = market.load_prices(cfg.source, cfg.ticker, cfg.csv, cfg.start, cfg.end)
     frame = features.add_indicators(prices)
     data = windows.make_dataset(frame, cfg.lookback, cfg.target, features.FEATURES)
-    print(windows.describe(data, cfg.csv or cfg.ticker))
+    replicas = distribution(cfg.distribute)[1]
+    print(windows.describe(data, cfg.csv or cfg.ticker)
+          + (f" | MirroredStrategy, {replicas} replica(s)" if cfg.distribute != "none" else ""))
     training.write_json(out / "config.json", {**dataclasses.asdict(cfg), "smoke": args.smoke})
 
     runs = SeedRuns(data, cfg.ticker)
@@ -94,7 +112,8 @@ def main(argv=None) -> dict:
                  history, seconds,
                  best_epoch=int(np.argmin(history["val_loss"])),  # the weights EarlyStopping kept
                  latency_ms=forecast.latency_ms(model.predict_on_batch, data.test.x))
-    result = runs.result(params=int(runs.model.count_params()), model=cfg.model)
+    result = runs.result(params=int(runs.model.count_params()), model=cfg.model,
+                         replicas=replicas)
     runs.model.save(out / "model.keras")
     windows.save_preprocessing(data, out / "preprocessing.joblib")
     runs.save(out, result, label="LSTM", title="MemoryLLM")

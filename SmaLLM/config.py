@@ -7,13 +7,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from shared.config import RuntimeConfig
+
 MODELS = ("lstm", "gru")
 STAGE_DIR = Path(__file__).resolve().parent
 MIN_VOCAB_SIZE = 100  # below this almost every token is <unk>: nothing left to learn
 
 
 @dataclass
-class SmallConfig:
+class SmallConfig(RuntimeConfig):
     # data and tokenizer
     corpus: str = field(default="tiny", metadata={
         "help": "Shakespeare corpus: 'tiny' (10 plays, 1.1 M chars) or 'full' (38 plays)",
@@ -49,9 +51,6 @@ class SmallConfig:
     sample_length: int = field(default=150, metadata={"help": "tokens in the results sample"})
     temperature: float = field(default=0.8, metadata={"help": "temperature of the results sample"})
     seed: int = field(default=1337, metadata={"help": "random seed"})
-    device: str = field(default="auto", metadata={
-        "help": "auto picks cuda, then mps, then cpu", "choices": ["auto", "cpu", "cuda", "mps"]})
-    threads: int | None = field(default=None, metadata={"help": "CPU threads (default: all cores)"})
     out_dir: str = field(default=str(STAGE_DIR / "results"), metadata={
         "help": "folder that holds one sub-folder per run", "metavar": "DIR"})
     run_name: str | None = field(default=None, metadata={

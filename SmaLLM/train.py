@@ -6,6 +6,7 @@
     python train.py --data my.txt        # your own UTF-8 text
     python train.py --smoke              # seconds: a tiny model, every artifact written
     python train.py --resume             # continue an interrupted run (Ctrl-C saves one)
+    torchrun --nproc-per-node 2 train.py # several processes (DDP); see docs/scaling.md
 
 A run writes results/<run-name>/: tokenizer.json, config.json, metrics.json, history.json,
 loss_curve.png, embeddings.png, neighbours.json, sample.txt, best.pt and last.pt.
@@ -26,7 +27,7 @@ from embeddings import write_embedding_views  # noqa: E402
 from model import build_model  # noqa: E402
 from tokenizer import UNK, SpellingModel, encode, train_tokenizer  # noqa: E402
 
-from shared import lm, metrics, plotting, text, training  # noqa: E402
+from shared import lm, metrics, parallel, plotting, text, training  # noqa: E402
 from shared.config import parse_stage_args  # noqa: E402
 from shared.errors import UserError, run_main  # noqa: E402
 
@@ -55,8 +56,8 @@ def check_lengths(n_train: int, n_val: int, cfg: SmallConfig) -> None:
 def main(argv=None) -> dict:
     cfg, args = parse_stage_args(SmallConfig, __doc__.split("\n\n")[0], SMOKE_OVERRIDES, argv)
     check_settings(cfg)
-    device = training.pick_device(cfg.device)
-    threads = training.set_threads(cfg.threads)
+    rt = parallel.setup(cfg)  # this process (alone, or one of torchrun's), device, precision
+    device = rt.device
     out = training.run_dir(cfg.out_dir, cfg.run_name)
 
     train_text, val_text = text.split_train_val(text.load_corpus(cfg.corpus, cfg.data))
@@ -75,15 +76,19 @@ def main(argv=None) -> dict:
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     n_params = training.count_params(model)
     unk_share = float((val_ids == unk_id).float().mean())
-    print(f"{cfg.model}: {n_params:,} parameters | vocabulary {vocab_size:,} words | "
+    rt.print(f"{cfg.model}: {n_params:,} parameters | vocabulary {vocab_size:,} words | "
           f"{unk_share:.1%} of validation tokens unknown | train {len(train_ids):,} / "
-          f"val {len(val_ids):,} tokens | {device}, {threads} threads")
+          f"val {len(val_ids):,} tokens | {rt.describe()}")
     identity = {"model_config": model_config, "vocab": tokenizer.get_vocab()}
     ckpt = lm.resume_checkpoint(out, identity, device) if args.resume else None
-    tokenizer.save(str(out / "tokenizer.json"))
-    training.write_json(out / "config.json", {**dataclasses.asdict(cfg), "smoke": args.smoke,
-                                              "model_config": model_config})
-    run = lm.fit(model, optimizer, train_ids, val_ids, cfg, out, identity, ckpt, device)
+    if rt.main:
+        tokenizer.save(str(out / "tokenizer.json"))
+        training.write_json(out / "config.json", {**dataclasses.asdict(cfg), "smoke": args.smoke,
+                                                  "model_config": model_config})
+    run = lm.fit(model, optimizer, train_ids, val_ids, cfg, out, identity, ckpt, rt)
+    rt.close()  # the processes part here: rank 0 alone scores, plots and writes the results
+    if not rt.main:
+        return {}
 
     # Score the best checkpoint on the whole validation text.
     best = training.load_checkpoint(out / "best.pt", map_location=device)
@@ -112,7 +117,8 @@ def main(argv=None) -> dict:
         "train_tokens": len(train_ids), "train_seconds": round(train_seconds, 2),
         "tokens_per_second": round(steps * cfg.batch_size * cfg.seq_len / train_seconds, 1)
         if train_seconds else 0.0,
-        "seed": cfg.seed, "model": cfg.model, "threads": threads,
+        "seed": cfg.seed, "model": cfg.model, "threads": rt.threads, "processes": rt.world,
+        "dtype": run["dtype"],
     }
     training.write_json(out / "metrics.json", result)
     training.write_json(out / "history.json", history)

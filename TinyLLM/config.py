@@ -7,12 +7,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from shared.config import RuntimeConfig
+
 MODELS = ("bigram", "rnn", "gru", "lstm")  # the ladder, simplest first
 STAGE_DIR = Path(__file__).resolve().parent
 
 
 @dataclass
-class TinyConfig:
+class TinyConfig(RuntimeConfig):
     # data
     corpus: str = field(default="tiny", metadata={
         "help": "Shakespeare corpus: 'tiny' (10 plays, 1.1 M chars) or 'full' (38 plays)",
@@ -42,9 +44,6 @@ class TinyConfig:
     sample_length: int = field(default=600, metadata={"help": "characters in the results sample"})
     temperature: float = field(default=0.8, metadata={"help": "temperature of the results sample"})
     seed: int = field(default=1337, metadata={"help": "random seed"})
-    device: str = field(default="auto", metadata={
-        "help": "auto picks cuda, then mps, then cpu", "choices": ["auto", "cpu", "cuda", "mps"]})
-    threads: int | None = field(default=None, metadata={"help": "CPU threads (default: all cores)"})
     out_dir: str = field(default=str(STAGE_DIR / "results"), metadata={
         "help": "folder that holds one sub-folder per run", "metavar": "DIR"})
     run_name: str | None = field(default=None, metadata={

@@ -148,38 +148,68 @@ def check_sampling_arguments(args) -> str:
     return prompt
 
 
+def split_batch(rt, batch_size: int, grad_accum: int) -> list[slice]:
+    """The rows of a `batch_size` batch this process trains on, as one slice per micro-batch:
+    rank r of W takes the r-th W-th of the rows, cut into `grad_accum` micro-batches. The
+    effective batch (what one optimizer step averages over) stays `batch_size` whatever W."""
+    if batch_size % (rt.world * grad_accum):
+        raise UserError(f"--batch-size {batch_size} must be a multiple of processes x --grad-accum "
+                        f"({rt.world} x {grad_accum})")
+    rows = batch_size // rt.world
+    micro = rows // grad_accum
+    return [slice(rt.rank * rows + m * micro, rt.rank * rows + (m + 1) * micro)
+            for m in range(grad_accum)]
+
+
 def fit(model, optimizer, train_ids: torch.Tensor, val_ids: torch.Tensor, cfg, out: Path,
-        identity: dict, ckpt: dict | None, device) -> dict:
+        identity: dict, ckpt: dict | None, rt) -> dict:
     """Train until `cfg.max_steps`, evaluating every `cfg.eval_interval` steps on the first
     `cfg.eval_tokens` validation tokens, keeping `best.pt` (lowest validation loss) and
     `last.pt` (for --resume). Ctrl-C saves `last.pt` and exits with status 130.
 
+    `rt` is the shared.parallel runtime: under torchrun each process trains on its share of
+    every batch's streams, DDP averages the gradients, and rank 0 alone writes checkpoints.
     `ckpt` (from `resume_checkpoint`) continues a run. Returns the history (losses per step
     and per evaluation) and the training time.
     """
     history = {"step": [], "train_loss": [], "val_step": [], "val_loss": []}
-    step, state, best_val, train_seconds = 0, None, math.inf, 0.0
+    parts = split_batch(rt, cfg.batch_size, cfg.grad_accum)
+    step, states, best_val, train_seconds = 0, [None] * len(parts), math.inf, 0.0
     if ckpt is not None:
         model.load_state_dict(ckpt["model"])
         optimizer.load_state_dict(ckpt["optimizer"])
-        step, state, best_val = ckpt["step"], ckpt["state"], ckpt["best_val"]
+        step, best_val = ckpt["step"], ckpt["best_val"]
         history, train_seconds = ckpt["history"], ckpt["train_seconds"]
+        saved = ckpt["states"]  # every process's micro-batch states, in rank order
+        if len(saved) == rt.world and all(len(s) == len(parts) for s in saved):
+            states = [detach_state(s) for s in saved[rt.rank]]
+        elif rt.main:
+            print("note: the number of processes or --grad-accum changed; the recurrent state "
+                  "restarts at the next chunk")
         torch.set_rng_state(ckpt["rng"])
-        print(f"resuming {out} at step {step}")
-    elif (out / "last.pt").exists():
+        if rt.main:
+            print(f"resuming {out} at step {step}")
+    elif (out / "last.pt").exists() and rt.main:
         print(f"note: starting afresh in {out} (pass --resume to continue the run there)")
 
-    def save(path: Path) -> None:
-        training.save_checkpoint(path, {
-            **identity, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
-            "step": step, "state": state, "best_val": best_val, "history": history,
-            "train_seconds": train_seconds, "rng": torch.get_rng_state()})
+    def save(path: Path, together: bool = True) -> None:
+        # Every process's recurrent states, so that --resume continues each stream exactly;
+        # `together=False` (Ctrl-C: the other processes are stopping too) keeps only this one's.
+        mine = [detach_state(s) for s in states]
+        everyone = rt.gather(mine) if together else [mine]
+        if rt.main:
+            training.save_checkpoint(path, {
+                **identity, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                "step": step, "states": everyone, "best_val": best_val, "history": history,
+                "train_seconds": train_seconds, "rng": torch.get_rng_state()})
 
+    net = rt.prepare(model, cfg.compile)  # the module to train with; `model` to evaluate and save
     chunks = steps_per_epoch(len(train_ids), cfg.batch_size, cfg.seq_len)
+    tokens_per_step = cfg.batch_size * cfg.seq_len
     epoch, inputs, targets = -1, None, None
     model.train()
     bar = tqdm(total=cfg.max_steps, initial=step, desc=f"train {cfg.model}", unit="step",
-               dynamic_ncols=True, disable=None)
+               dynamic_ncols=True, disable=None if rt.main else True)
     started = time.perf_counter()
     try:
         while step < cfg.max_steps:
@@ -188,27 +218,36 @@ def fit(model, optimizer, train_ids: torch.Tensor, val_ids: torch.Tensor, cfg, o
                 inputs, targets = epoch_streams(train_ids, cfg.batch_size, cfg.seq_len, epoch)
             position = (step % chunks) * cfg.seq_len
             if position == 0:
-                state = None  # a new epoch: the streams start over
-            x = inputs[:, position : position + cfg.seq_len].to(device)  # (batch, seq_len)
-            y = targets[:, position : position + cfg.seq_len].to(device)
+                states = [None] * len(parts)  # a new epoch: the streams start over
             for group in optimizer.param_groups:
                 group["lr"] = learning_rate(step, cfg.lr, cfg.warmup_steps, cfg.max_steps)
-            logits, state = model(x, state)  # (batch, seq_len, vocab)
-            state = detach_state(state)
-            loss = F.cross_entropy(logits.flatten(0, 1), y.flatten())
             optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
-            optimizer.step()
+            share = 0.0  # this process's part of the batch's mean loss
+            for m, rows in enumerate(parts):
+                x = inputs[rows, position : position + cfg.seq_len].to(rt.device)  # (micro, seq_len)
+                y = targets[rows, position : position + cfg.seq_len].to(rt.device)
+                with rt.no_sync(net, last=m == len(parts) - 1):
+                    with rt.autocast():
+                        logits, state = net(x, states[m])  # (micro, seq_len, vocab)
+                        # Summed, then divided by the whole batch's tokens (x the processes,
+                        # whose gradients DDP averages): one process's gradient, to rounding.
+                        loss = F.cross_entropy(logits.flatten(0, 1).float(), y.flatten(),
+                                               reduction="sum") / tokens_per_step
+                    rt.backward(loss * rt.world)
+                states[m] = detach_state(state)
+                share += loss.item()
+            rt.step(optimizer, model.parameters(), cfg.grad_clip)
             step += 1
+            batch_loss = rt.sum(share)
             history["step"].append(step)
-            history["train_loss"].append(round(loss.item(), 5))
+            history["train_loss"].append(round(batch_loss, 5))
             bar.update(1)
-            bar.set_postfix(loss=f"{loss.item():.3f}",
+            bar.set_postfix(loss=f"{batch_loss:.3f}",
                             best_val=f"{best_val:.3f}" if best_val < math.inf else "-")
             if step % cfg.eval_interval == 0 or step == cfg.max_steps:
-                val_nats, val_n = evaluate(model, val_ids[: cfg.eval_tokens + 1], cfg.batch_size,
-                                           cfg.seq_len, device)
+                with rt.autocast():  # every process scores the same tokens: no messages needed
+                    val_nats, val_n = evaluate(model, val_ids[: cfg.eval_tokens + 1],
+                                               cfg.batch_size, cfg.seq_len, rt.device)
                 history["val_step"].append(step)
                 history["val_loss"].append(round(val_nats / val_n, 5))
                 train_seconds += time.perf_counter() - started
@@ -217,18 +256,21 @@ def fit(model, optimizer, train_ids: torch.Tensor, val_ids: torch.Tensor, cfg, o
                     best_val = val_nats / val_n
                     save(out / "best.pt")
                 save(out / "last.pt")
-                bar.write(f"step {step:5d} | train {loss.item():.4f} | val {val_nats / val_n:.4f}"
-                          f" nats/token | {train_seconds:.0f}s")
+                if rt.main:
+                    bar.write(f"step {step:5d} | train {batch_loss:.4f} | val "
+                              f"{val_nats / val_n:.4f} nats/token | {train_seconds:.0f}s")
     except KeyboardInterrupt:
         train_seconds += time.perf_counter() - started
-        save(out / "last.pt")
-        bar.close()
-        print(f"\ninterrupted at step {step}; saved {out / 'last.pt'}. To continue, run the "
-              "same command again with --resume")
+        if rt.main:
+            save(out / "last.pt", together=not rt.distributed)
+            bar.close()
+            print(f"\ninterrupted at step {step}; saved {out / 'last.pt'}. To continue, run the "
+                  "same command again with --resume")
         sys.exit(130)
     bar.close()
     train_seconds += time.perf_counter() - started
-    return {"history": history, "train_seconds": train_seconds}
+    return {"history": history, "train_seconds": train_seconds, "processes": rt.world,
+            "dtype": str(rt.dtype).removeprefix("torch.")}
 
 
 def check_lengths(train_ids: torch.Tensor, val_ids: torch.Tensor, batch_size: int, seq_len: int,
@@ -270,6 +312,7 @@ def finish(model, vocab, train_ids: torch.Tensor, val_ids: torch.Tensor, run: di
         "train_chars": len(train_ids), "train_seconds": round(train_seconds, 2),
         "tokens_per_second": round(tokens_seen / train_seconds, 1) if train_seconds else 0.0,
         "seed": cfg.seed, "model": cfg.model, "threads": torch.get_num_threads(),
+        "processes": run.get("processes", 1), "dtype": run.get("dtype", "float32"),
     }
     training.write_json(out / "metrics.json", result)
     training.write_json(out / "history.json", history)
