@@ -23,7 +23,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export TF_ENABLE_ONEDNN_OPTS := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: setup compare demo test bench docs lint clean
+.PHONY: setup compare demo test bench docs lint new-stage clean
 
 setup: $(STAMP)
 
@@ -62,6 +62,11 @@ docs: setup
 	$(PY) CodeLLM/train_seq2seq.py --report
 	$(PY) LLMind/report.py
 	$(PY) docs/build.py
+
+# make new-stage NAME=MyStage: a stage folder and its smoke test, following the conventions
+new-stage: setup
+	@test -n "$(NAME)" || { echo "error: give the stage a name: make new-stage NAME=MyStage"; exit 2; }
+	$(PY) templates/new_stage.py $(NAME)
 
 lint: setup
 	$(PY) -m ruff check .

@@ -1,16 +1,18 @@
 """The benchmarks behind `make bench`: speed and accuracy targets live here, not in tests.
 
     make bench                       # or: python benchmarks/run.py
-    python benchmarks/run.py --models lstm gru
+    python benchmarks/run.py --stages minigpt seq2seq   # rerun some; keep the others' figures
 
 First the float32 matrix-multiply peak of the machine. Then TinyLLM: every rung of the model
 ladder with the default settings on the `tiny` corpus. SmaLLM: its default model. MemoryLLM:
 its default run, all seeds. CodeLLM: the stage 3 vs 4 comparison on GOOG (`make compare`), the
-mini-GPT's default run and the two sequence-to-sequence toy tasks. Each run is a reference
-run, written to <stage>/results/reference-<model>/ (the comparison: CodeLLM/results/
-compare-goog/) for the write-ups; then the script prints a table and the targets and writes
-results/bench.json. Expect about 30 minutes on 2 cores; `--stages minigpt seq2seq` (for
-example) reruns some stages and keeps the others' figures.
+mini-GPT's default run and the two sequence-to-sequence toy tasks. LLMind: the default
+fine-tune and its baselines. Each run is a reference run, written to
+<stage>/results/reference-<model>/ (the comparison: CodeLLM/results/compare-goog/) for the
+write-ups; the script prints a table and the targets and writes results/bench.json. Then 1
+against 2 torchrun processes on stage 1 (the overhead of DDP on one machine), and last the
+test suite's wall time. Under an hour on 2 cores; afterwards `make docs` rewrites the
+write-ups and the README's tables from the new results.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import re
 import subprocess
 import sys
 import time
@@ -41,7 +44,8 @@ COMPARE_TARGET_SECONDS = 600.0  # `make compare` within 10 minutes
 SEQ2SEQ_TARGETS = {"reverse": 0.99, "number-words": 0.95}  # held-out exact match
 SEQ2SEQ_TARGET_SECONDS = 180.0
 LLMIND_TARGET_LEAD, LLMIND_TARGET_SECONDS = 0.05, 600.0  # fine-tune vs TF-IDF, 10 minutes
-STAGES = ("tinyllm", "smallm", "memoryllm", "codellm", "minigpt", "seq2seq", "llmind")
+DDP_STEPS = 130  # stage 1's default GRU for a fifth of its steps, once per process count
+STAGES = ("tinyllm", "smallm", "memoryllm", "codellm", "minigpt", "seq2seq", "llmind", "ddp", "tests")
 
 
 def reference_run(stage: str, model: str, script: str = "train.py") -> dict:
@@ -145,6 +149,43 @@ def bench_llmind() -> dict:
             "target_seconds": LLMIND_TARGET_SECONDS}
 
 
+def bench_ddp() -> dict:
+    """Stage 1's default GRU for DDP_STEPS steps in one process (every core) and in two
+    torchrun processes (gloo, one core each), with the same effective batch. On one 2-core
+    machine this measures the cost of the processes talking, not a speed-up."""
+    rows = []
+    for processes in (1, 2):
+        print(f"\n=== TinyLLM gru, {processes} process(es), {DDP_STEPS} steps ===", flush=True)
+        name = f"bench-ddp-{processes}"
+        launch = ([sys.executable] if processes == 1 else
+                  [sys.executable, "-m", "torch.distributed.run", "--standalone",
+                   f"--nproc-per-node={processes}"])
+        started = time.perf_counter()
+        subprocess.run([*launch, str(ROOT / "TinyLLM" / "train.py"), "--max-steps", str(DDP_STEPS),
+                        "--run-name", name], check=True)
+        wall = time.perf_counter() - started
+        m = training.read_json(ROOT / "TinyLLM" / "results" / name / "metrics.json")
+        rows.append({"processes": processes, "threads_per_process": m["threads"],
+                     "tokens_per_second": m["tokens_per_second"], "val_loss": m["val_loss"],
+                     "train_seconds": m["train_seconds"], "wall_seconds": round(wall, 1)})
+    return {"rows": rows, "steps": DDP_STEPS, "model": "gru"}
+
+
+def bench_tests() -> dict:
+    """`make test`'s suite in the installed environment: its wall time and how many tests
+    passed, for the README (the first install comes on top)."""
+    print("\n=== the test suite (make test) ===", flush=True)
+    started = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+                          cwd=ROOT, capture_output=True, text=True)
+    wall = time.perf_counter() - started
+    print(proc.stdout[-1500:], flush=True)
+    if proc.returncode != 0:
+        raise SystemExit(f"error: the test suite failed (exit {proc.returncode}); fix it first")
+    passed = re.search(r"(\d+) passed", proc.stdout.strip().splitlines()[-1])
+    return {"passed": int(passed.group(1)) if passed else 0, "wall_seconds": round(wall, 1)}
+
+
 def report_llmind(part: dict) -> None:
     by_model = {r["model"]: r for r in part["rows"]}
     tuned, tfidf = by_model["fine-tuned"], by_model["tfidf_logreg"]
@@ -221,6 +262,10 @@ def main(argv=None) -> dict:
         result["seq2seq"] = bench_seq2seq()
     if "llmind" in args.stages:
         result["llmind"] = bench_llmind()
+    if "ddp" in args.stages:
+        result["ddp"] = bench_ddp()
+    if "tests" in args.stages:
+        result["tests"] = bench_tests()
     training.write_json(args.out, result)
     tiny, small, memory = result["tinyllm"], result["smallm"], result["memoryllm"]
     rows = [[f"{stage} {r['model']}", r["params"], f"{r['tokens_per_second']:,.0f}",
@@ -255,6 +300,9 @@ def main(argv=None) -> dict:
     report_language(result)
     if "llmind" in result:
         report_llmind(result["llmind"])
+    for r in result.get("ddp", {}).get("rows", []):
+        print(f"DDP: {r['processes']} process(es) x {r['threads_per_process']} threads: "
+              f"{r['tokens_per_second']:,.0f} tokens/s, val loss {r['val_loss']:.4f}")
     print(f"wrote {args.out}")
     return result
 

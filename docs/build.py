@@ -3,9 +3,11 @@
     python docs/build.py           # part of `make docs`
     python docs/build.py --check   # exit 1 if docs/ is out of date (used by tests)
 
-Today: docs/language-models.md, every language model of the roadmap (stage 1's ladder,
+The top README.md: the stage table and the two commands' times (docs/front_page.py).
+docs/language-models.md, every language model of the roadmap (stage 1's ladder,
 stage 2, stage 4's mini-GPT) on the same validation text, and the bits-per-character chart
-docs/img/bits_per_char.png.
+docs/img/bits_per_char.png. docs/scaling.md: 1 against 2 torchrun processes, from
+results/bench.json.
 """
 
 from __future__ import annotations
@@ -17,11 +19,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import front_page  # noqa: E402  (docs/, the folder of this script)
+
 from shared import plotting, reporting, training  # noqa: E402
 from shared.config import load_stage_config  # noqa: E402
 
 DOCS = ROOT / "docs"
 CHART = DOCS / "img" / "bits_per_char.png"
+BENCH = ROOT / "results" / "bench.json"
 TINY = load_stage_config(ROOT / "TinyLLM" / "config.py")
 
 
@@ -124,6 +129,26 @@ def chart(runs: list[dict]) -> None:
                        "(lower is better)", ylabel="bits per character", muted=tuple(baselines))
 
 
+def processes_section() -> str:
+    """`make bench`'s 1- against 2-process run of stage 1, or a pointer to it."""
+    ddp = training.read_json(BENCH).get("ddp") if BENCH.is_file() else None
+    if not ddp:
+        return "(not measured yet: run `python benchmarks/run.py --stages ddp`)"
+    rows = [[f"{r['processes']} x {r['threads_per_process']} threads", f"{r['tokens_per_second']:,.0f}",
+             f"{r['val_loss']:.4f}", f"{r['train_seconds']:.0f}", f"{r['wall_seconds']:.0f}"]
+            for r in ddp["rows"]]
+    one, two = ddp["rows"][0], ddp["rows"][-1]
+    ratio = two["tokens_per_second"] / one["tokens_per_second"]
+    return (reporting.markdown_table(["processes", "tokens/s", "val loss (nats/char)",
+                                      "train s", "wall s"], rows)
+            + f"\n\n{ddp['model'].upper()}, {ddp['steps']} steps, the same effective batch. Two "
+            f"processes ran at {ratio:.2f}x the single process's speed and ended "
+            f"{abs(two['val_loss'] - one['val_loss']):.1g} nats/char apart: on one machine with 2 "
+            "cores the processes only split the same cores and add gradient messages, so this "
+            "measures DDP's overhead, not a speed-up. The speed-up comes with one GPU (or one "
+            "machine) per process.")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true",
@@ -135,12 +160,19 @@ def main(argv=None) -> int:
         return 2
     fresh = reporting.update_section(DOCS / "language-models.md", "comparison",
                                      comparison_table(runs) + verdict(runs), check=args.check)
+    fresh &= reporting.update_section(DOCS / "scaling.md", "processes", processes_section(),
+                                      check=args.check)
+    bench = training.read_json(BENCH)
+    for name, content in (("commands", front_page.commands_section(bench)),
+                          ("stages", front_page.stage_table(bench))):
+        fresh &= reporting.update_section(ROOT / "README.md", name, content, check=args.check)
     if not args.check:
         chart(runs)
     elif not CHART.is_file():
         fresh = False
     if args.check and not fresh:
-        print("docs/ is out of date with the results files; run `make docs`", file=sys.stderr)
+        print("docs/ or README.md is out of date with the results files; run `make docs`",
+              file=sys.stderr)
         return 1
     return 0
 

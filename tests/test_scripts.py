@@ -1,0 +1,35 @@
+"""Every script a user runs answers --help with its description and its flags; every train
+script takes the same common flags (the consistency the roadmap promises)."""
+
+import pytest
+from conftest import run_script
+
+SCRIPTS = ["TinyLLM/train.py", "TinyLLM/sample.py", "TinyLLM/report.py",
+           "SmaLLM/train.py", "SmaLLM/sample.py", "SmaLLM/report.py",
+           "MemoryLLM/train.py", "MemoryLLM/predict.py", "MemoryLLM/report.py",
+           "CodeLLM/train.py", "CodeLLM/predict.py", "CodeLLM/compare.py", "CodeLLM/report.py",
+           "CodeLLM/train_gpt.py", "CodeLLM/sample_gpt.py", "CodeLLM/train_seq2seq.py",
+           "LLMind/train.py", "LLMind/predict.py", "LLMind/report.py", "LLMind/tokenizer_quest.py",
+           "benchmarks/run.py", "docs/build.py", "templates/new_stage.py"]
+TRAIN_SCRIPTS = [s for s in SCRIPTS if s.endswith("train.py") or s.endswith("train_gpt.py")
+                 or s.endswith("train_seq2seq.py")]
+COMMON_FLAGS = ("--seed", "--out-dir", "--run-name", "--smoke")
+PYTORCH_FLAGS = ("--device", "--threads", "--dtype", "--compile", "--grad-accum")  # shared/config.py
+# Runs of several minutes resume; the forecasters and toy tasks train in about a minute.
+RESUMABLE = ("TinyLLM/train.py", "SmaLLM/train.py", "CodeLLM/train_gpt.py", "LLMind/train.py")
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_every_script_answers_help(script):
+    proc = run_script(script, "--help")
+    assert proc.stdout.startswith("usage:") and "options:" in proc.stdout
+    assert "-h, --help" in proc.stdout
+
+
+@pytest.mark.parametrize("script", TRAIN_SCRIPTS)
+def test_train_scripts_share_the_common_flags(script):
+    help_text = run_script(script, "--help").stdout
+    expected = (COMMON_FLAGS + (() if script.startswith("MemoryLLM") else PYTORCH_FLAGS)
+                + (("--resume",) if script in RESUMABLE else ()))
+    missing = [flag for flag in expected if flag not in help_text]
+    assert not missing, f"{script} lacks {missing}"
