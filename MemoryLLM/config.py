@@ -31,6 +31,9 @@ class MemoryConfig(PriceDataConfig):
         "help": "early stopping: epochs without validation improvement"})
     seeds: int = field(default=3, metadata={"help": "independent runs; results are mean +- std"})
     seed: int = field(default=42, metadata={"help": "first seed; the others follow"})
+    device: str = field(default="auto", metadata={
+        "help": "auto: a GPU when TensorFlow sees one (make setup installs tensorflow-cpu, which "
+                "sees none), else the CPU; cpu hides any GPU", "choices": ["auto", "cpu", "gpu"]})
     distribute: str = field(default="none", metadata={
         "help": "mirrored: tf.distribute.MirroredStrategy, one model replica per visible GPU "
                 "(the CPU when there is none), each batch split between them",

@@ -37,7 +37,7 @@ from model import build_model  # noqa: E402
 
 from shared import features, forecast, market, training, windows  # noqa: E402
 from shared.config import parse_stage_args  # noqa: E402
-from shared.errors import run_main  # noqa: E402
+from shared.errors import UserError, run_main  # noqa: E402
 from shared.runs import SeedRuns  # noqa: E402
 
 
@@ -52,6 +52,20 @@ class EpochTimer(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         self.seconds.append(time.perf_counter() - self.started)
+
+
+def choose_device(name: str) -> None:
+    """--device: hide the GPUs for cpu; for gpu, fail at once when TensorFlow sees none."""
+    if name == "auto":
+        return
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    if name == "cpu":
+        tf.config.set_visible_devices([], "GPU")
+    elif not gpus:
+        raise UserError("--device gpu: TensorFlow sees no GPU (make setup installs tensorflow-cpu; "
+                        "docs/scaling.md says how to install the GPU build)")
 
 
 def distribution(name: str):
@@ -92,6 +106,7 @@ def main(argv=None) -> dict:
                                  resumable=False)
     if cfg.run_name is None:
         cfg.run_name = f"smoke-{cfg.model}" if args.smoke else cfg.model
+    choose_device(cfg.device)
     out = training.run_dir(cfg.out_dir, cfg.run_name)
     prices = market.load_prices(cfg.source, cfg.ticker, cfg.csv, cfg.start, cfg.end)
     frame = features.add_indicators(prices)

@@ -76,3 +76,10 @@ def test_bad_price_files(tmp_path):
                                      "--out-dir", tmp_path, check=False), "line(s) [12]")
     assert_one_line_error(run_script(TRAIN, "--smoke", "--ticker", "TSLA", "--out-dir", tmp_path,
                                      check=False), "not in the bundled data")
+
+
+def test_device_gpu_without_a_gpu_is_one_line(tmp_path):
+    """The tests hide every GPU, so --device gpu must refuse at once, before any data loads."""
+    proc = run_script(TRAIN, "--smoke", "--device", "gpu", "--out-dir", tmp_path, check=False)
+    assert_one_line_error(proc, "--device gpu", "no GPU")
+    assert not list(tmp_path.iterdir())
