@@ -53,15 +53,7 @@ bench: setup
 	$(PY) benchmarks/run.py
 
 docs: setup
-	$(PY) TinyLLM/report.py
-	$(PY) SmaLLM/report.py
-	$(PY) MemoryLLM/report.py
-	$(PY) CodeLLM/compare.py --report-only --ticker MSFT
-	$(PY) CodeLLM/compare.py --report-only --ticker GOOG
-	$(PY) CodeLLM/report.py
-	$(PY) CodeLLM/train_seq2seq.py --report
-	$(PY) LLMind/report.py
-	$(PY) docs/build.py
+	$(PY) docs/build.py --all
 
 # make new-stage NAME=MyStage: a stage folder and its smoke test, following the conventions
 new-stage: setup

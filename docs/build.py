@@ -2,6 +2,7 @@
 
     python docs/build.py           # part of `make docs`
     python docs/build.py --check   # exit 1 if docs/ is out of date (used by tests)
+    python docs/build.py --all     # `make docs`: every stage's report script, then this one
 
 The top README.md: the stage table and the two commands' times (docs/front_page.py).
 docs/language-models.md, every language model of the roadmap (stage 1's ladder,
@@ -13,6 +14,7 @@ results/bench.json.
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 from pathlib import Path
 
@@ -24,6 +26,11 @@ import front_page  # noqa: E402  (docs/, the folder of this script)
 from shared import plotting, reporting, training  # noqa: E402
 from shared.config import load_stage_config  # noqa: E402
 
+# Every other script that writes a generated section, in the order `make docs` runs them.
+REPORTS = [["TinyLLM/report.py"], ["SmaLLM/report.py"], ["MemoryLLM/report.py"],
+           ["CodeLLM/compare.py", "--report-only", "--ticker", "MSFT"],
+           ["CodeLLM/compare.py", "--report-only", "--ticker", "GOOG"],
+           ["CodeLLM/report.py"], ["CodeLLM/train_seq2seq.py", "--report"], ["LLMind/report.py"]]
 DOCS = ROOT / "docs"
 CHART = DOCS / "img" / "bits_per_char.png"
 BENCH = ROOT / "results" / "bench.json"
@@ -153,7 +160,15 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true",
                         help="do not write; exit 1 if docs/ differs from the results")
+    parser.add_argument("--all", action="store_true",
+                        help="first run every stage's report script (what `make docs` does)")
     args = parser.parse_args(argv)
+    if args.all:
+        for command in REPORTS:
+            extra = ["--check"] if args.check else []
+            if subprocess.run([sys.executable, str(ROOT / command[0]), *command[1:], *extra]).returncode:
+                print(f"error: {' '.join(command)} failed", file=sys.stderr)
+                return 1
     runs = language_model_runs()
     if not runs:
         print("error: no reference runs; run `make bench` first", file=sys.stderr)
