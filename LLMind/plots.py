@@ -50,6 +50,7 @@ def validation_curves(history: list[dict], metrics: dict, path: str | Path) -> P
         ax.axhline(b["val_macro_f1"], ls="--", lw=1, color=COLORS.get(key, "tab:brown"),
                    label=f"{NAMES.get(key, key)}: macro-F1")
     ax.set_xlabel("epoch")
+    ax.set_xticks(epochs)  # whole epochs only
     ax.set_ylabel("validation score")
     ax.set_title("Validation split, after each epoch")
     ax.grid(alpha=0.3)
