@@ -69,4 +69,5 @@ def attention_report(model, data, device, out: Path, ticker: str) -> dict:
         "peak_lag": int(lags[int(np.argmax(mean))]),
         "head_peak_lags": [int(lags[int(np.argmax(h))]) for h in by_lag],
         "by_lag_mean": mean.tolist(),
+        "by_lag_heads": by_lag.tolist(),  # (heads, lookback): whether any one head focuses
     }

@@ -4,12 +4,15 @@ control, trained on the same windows with the same seeds, judged on the same tes
     make compare                               # GOOG, about 2 minutes on 2 cores
     make compare TICKER=MSFT                   # AAPL, IBM or MSFT from the bundled data
     python CodeLLM/compare.py --report-only    # rewrite the write-up from the saved runs
+    python CodeLLM/compare.py --report-only --reanalyse   # also recompute comparison.json
     python CodeLLM/compare.py --smoke --out-dir /tmp/runs --docs-dir /tmp/docs
 
 Each model is trained by its own stage's train.py in a subprocess (stages never import each
 other); this script reads their metrics.json and predictions.csv, writes comparison.json next
 to the runs, and generates docs/stage3-vs-stage4.md (other tickers: stage3-vs-stage4-<ticker>.md)
-with its plots in docs/img/. Every number in the write-up comes from those files.
+with its plots in docs/img/. Every number in the write-up comes from those files. The page's
+Diebold-Mariano tests (each model and baseline against persistence, and the three pairs) are
+Holm-corrected together.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ sys.path[:0] = [str(STAGE_DIR), str(ROOT)]  # run from any folder
 
 import compare_report  # noqa: E402  (the write-up's text, generated from comparison.json)
 
-from shared import forecast, plotting, training  # noqa: E402
+from shared import features, forecast, market, plotting, training, windows  # noqa: E402
 from shared.errors import UserError, run_main  # noqa: E402
 
 # key -> (script, extra flags, label in the write-up). The order is the write-up's order.
@@ -57,6 +60,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="tiny models, one seed: checks the pipeline in seconds")
     parser.add_argument("--report-only", action="store_true",
                         help="do not train; rewrite the write-up from the runs already saved")
+    parser.add_argument("--reanalyse", action="store_true",
+                        help="with --report-only: recompute comparison.json from the saved runs "
+                             "(metrics.json, predictions.csv) first, keeping the recorded wall times")
     parser.add_argument("--check", action="store_true",
                         help="with --report-only: write nothing, exit 1 if the write-up is stale")
     parser.add_argument("--out-dir", default=str(STAGE_DIR / "results"),
@@ -89,11 +95,42 @@ def seed_columns(frame: pd.DataFrame) -> list[str]:
     return [c for c in frame.columns if c.startswith("seed_")]
 
 
+def rebuilt_baselines(runs: Path, first: pd.DataFrame) -> dict:
+    """The baselines recomputed from the bundled data with the transformer's settings, for runs
+    saved before the ridge baseline existed (the data is deterministic, so this is what train.py
+    would have written)."""
+    cfg = training.read_json(runs / "transformer" / "config.json")
+    frame = features.add_indicators(market.load_prices(cfg["source"], cfg["ticker"], cfg["csv"],
+                                                       cfg["start"], cfg["end"]))
+    data = windows.make_dataset(frame, cfg["lookback"], cfg["target"], features.FEATURES,
+                                horizon=cfg["horizon"])
+    if not np.allclose(data.test.close, first["actual"]):
+        raise UserError(f"the runs in {runs} were made on other prices than today's data gives; "
+                        "rerun `python CodeLLM/compare.py` to train them again")
+    return forecast.baseline_results(data)[0]
+
+
+def holm_tests(models: dict, pairs: list[dict], baselines: dict) -> list[dict]:
+    """Every DM test the page reports, with Holm-adjusted p-values across all of them; the
+    adjusted value is also written next to each raw one (`..._holm`)."""
+    tests = [(f"{key} vs persistence", m, "dm_vs_persistence") for key, m in models.items()]
+    tests += [(f"{x['a']} vs {x['b']}", x, "dm") for x in pairs]
+    tests += [(f"{name} vs persistence", baselines[name], "test_dm") for name in ("drift", "ridge")]
+    adjusted = forecast.holm([entry[f"{prefix}_pvalue"] for _, entry, prefix in tests])
+    out = []
+    for (name, entry, prefix), p in zip(tests, adjusted, strict=True):
+        entry[f"{prefix}_holm"] = p
+        out.append({"test": name, "stat": entry[f"{prefix}_stat"], "pvalue": entry[f"{prefix}_pvalue"],
+                    "holm": p})
+    return out
+
+
 def analyse(runs: Path, walls: dict[str, float] | None) -> dict:
-    """comparison.json: each model's results, the baselines, and day-by-day DM tests."""
+    """comparison.json: each model's results and recipe, the baselines, day-by-day DM tests on
+    seed-averaged losses and their Holm correction."""
     metrics, predictions = {}, {}
     for key in MODELS:
-        for name in ("metrics.json", "predictions.csv"):
+        for name in ("metrics.json", "predictions.csv", "config.json"):
             if not (runs / key / name).is_file():
                 raise UserError(f"no {name} in {runs / key}; run `python CodeLLM/compare.py` "
                                 "without --report-only first")
@@ -118,9 +155,12 @@ def analyse(runs: Path, walls: dict[str, float] | None) -> dict:
             "epochs": [s["epochs"] for s in m["per_seed"]],
             "dm_vs_persistence_stat": stat, "dm_vs_persistence_pvalue": p,
             "mean_forecast": predictions[key][seed_columns(predictions[key])].mean(axis=1).tolist(),
-            **{k: v for k, v in m.items() if k.endswith(("_mean", "_std"))},
+            "recipe": m.get("recipe"),
+            # Means and sample spreads recomputed from each seed's metrics (runs saved before
+            # ddof=1 hold population spreads, and a mean of per-seed p-values).
+            **forecast.seed_summary(m["per_seed"]),
         }
-        if walls:
+        if walls and key in walls:
             models[key]["wall_seconds"] = walls[key]
     pairs = []
     for a, b, meaning in PAIRS:
@@ -128,11 +168,13 @@ def analyse(runs: Path, walls: dict[str, float] | None) -> dict:
         pairs.append({"a": a, "b": b, "meaning": meaning, "dm_stat": stat, "dm_pvalue": p,
                       "rmse_a": models[a]["test_rmse_mean"], "rmse_b": models[b]["test_rmse_mean"]})
     t = metrics["transformer"]
+    baselines = t["baselines"] if "ridge" in t["baselines"] else rebuilt_baselines(runs, first)
+    tests = holm_tests(models, pairs, baselines)
     return {"ticker": runs.name.split("compare-")[-1].upper(), "smoke": runs.name.startswith("smoke"),
             "test_start": t["test_start"], "test_end": t["test_end"], "test_days": t["test_days"],
             "target": t["target"], "dates": first["date"].tolist(), "actual": actual.tolist(),
-            "prev_close": previous.tolist(), "models": models, "pairs": pairs,
-            "baselines": t["baselines"], "attention": t.get("attention", {}),
+            "prev_close": previous.tolist(), "models": models, "pairs": pairs, "tests": tests,
+            "baselines": baselines, "attention": t.get("attention", {}),
             "lookback": training.read_json(runs / "transformer" / "config.json")["lookback"]}
 
 
@@ -145,11 +187,12 @@ def doc_paths(docs: Path, ticker: str) -> tuple[Path, str]:
 def write_plots(c: dict, runs: Path, img: Path, prefix: str) -> None:
     models = c["models"]
     theil = {m["label"].split(" (")[0]: m["test_theil_u_mean"] for m in models.values()}
-    errors = {m["label"].split(" (")[0]: m["test_theil_u_std"] for m in models.values()}
+    errors = {m["label"].split(" (")[0]: m["test_theil_u_std"] or 0.0 for m in models.values()}
     theil["drift"] = c["baselines"]["drift"]["test_theil_u"]
+    theil["ridge"] = c["baselines"]["ridge"]["test_theil_u"]
     plotting.plot_bars(theil, img / f"{prefix}-theil_u.png",
                        f"{c['ticker']} test period: Theil's U (mean ± std over seeds)",
-                       "model RMSE / persistence RMSE", muted=("drift",), errors=errors,
+                       "model RMSE / persistence RMSE", muted=("drift", "ridge"), errors=errors,
                        reference=("persistence (tomorrow = today)", 1.0))
     speed = {m["label"].split(" (")[0]: m["seconds_per_epoch"] for m in models.values()}
     plotting.plot_bars(speed, img / f"{prefix}-seconds_per_epoch.png",
@@ -169,7 +212,16 @@ def write_plots(c: dict, runs: Path, img: Path, prefix: str) -> None:
 def other_tickers(out_dir: Path, ticker: str) -> list[dict]:
     """Saved comparisons of the other bundled tickers: the GOOG write-up's robustness check."""
     found = [out_dir / f"compare-{t.lower()}" / "comparison.json" for t in BUNDLED if t != ticker]
-    return [training.read_json(p) for p in found if p.is_file()]
+    return [load_comparison(p) for p in found if p.is_file()]
+
+
+def load_comparison(path: Path) -> dict:
+    """A saved comparison.json, refusing one written before the Holm-corrected tests."""
+    c = training.read_json(path)
+    if "tests" not in c or "ridge" not in c["baselines"]:
+        raise UserError(f"{path} predates the ridge baseline and the Holm correction; run `python "
+                        f"CodeLLM/compare.py --report-only --reanalyse --ticker {c['ticker']}`")
+    return c
 
 
 def write_doc(c: dict, out_dir: Path, docs: Path, check: bool) -> bool:
@@ -189,20 +241,29 @@ def main(argv=None) -> None:
     if args.ticker not in BUNDLED:
         raise UserError(f"--ticker {args.ticker}: the comparison runs on the bundled data: "
                         f"{', '.join(BUNDLED)}")
-    if args.check and not args.report_only:
-        raise UserError("--check only goes with --report-only")
+    if (args.check or args.reanalyse) and not args.report_only:
+        raise UserError("--check and --reanalyse only go with --report-only")
+    if args.check and args.reanalyse:
+        raise UserError("--check writes nothing, so it cannot go with --reanalyse")
     runs, docs, out_dir = runs_dir(args), Path(args.docs_dir), Path(args.out_dir)
-    if args.report_only:
-        if not (runs / "comparison.json").is_file():
+    saved = runs / "comparison.json"
+    if args.report_only and args.reanalyse:
+        old = training.read_json(saved) if saved.is_file() else {"models": {}}
+        c = analyse(runs, {k: m["wall_seconds"] for k, m in old["models"].items() if "wall_seconds" in m})
+        if "total_seconds" in old:
+            c["total_seconds"] = old["total_seconds"]
+        training.write_json(saved, c)
+    elif args.report_only:
+        if not saved.is_file():
             raise UserError(f"no comparison.json in {runs}; run `python CodeLLM/compare.py "
                             f"--ticker {args.ticker}` first")
-        c = training.read_json(runs / "comparison.json")
+        c = load_comparison(saved)
     else:
         started = time.perf_counter()
         walls = train_all(args, runs)
         c = analyse(runs, walls)
         c["total_seconds"] = round(time.perf_counter() - started, 1)
-        training.write_json(runs / "comparison.json", c)
+        training.write_json(saved, c)
     if args.check:
         if not write_doc(c, out_dir, docs, check=True):
             print(f"{doc_paths(docs, c['ticker'])[0]} is out of date with {runs}/comparison.json;"
@@ -213,7 +274,10 @@ def main(argv=None) -> None:
     write_doc(c, out_dir, docs, check=False)
     goog = out_dir / "compare-goog" / "comparison.json"
     if c["ticker"] != "GOOG" and not c["smoke"] and goog.is_file():  # its robustness table
-        write_doc(training.read_json(goog), out_dir, docs, check=False)
+        try:
+            write_doc(load_comparison(goog), out_dir, docs, check=False)
+        except UserError as error:  # GOOG's own run rewrites its page later
+            print(f"note: the GOOG write-up was not refreshed: {error}")
     print(f"\nwrote {doc_paths(docs, c['ticker'])[0]} and its plots in {docs / 'img'}")
     print(compare_report.conclusion(c))
 

@@ -202,7 +202,8 @@ class TransformerForecaster(nn.Module):
 
 
 class LSTMForecaster(nn.Module):
-    """Stage 3's network in PyTorch: LSTM -> last hidden state -> dropout -> dense -> head."""
+    """Stage 3's network in PyTorch: LSTM -> last hidden state -> dropout -> dense -> head,
+    started from Keras's initialisation so that only the framework differs from stage 3."""
 
     def __init__(self, n_features: int, horizon: int = 1, units: int = 32, dense_units: int = 16,
                  dropout: float = 0.2, arch: str = "lstm"):
@@ -211,6 +212,29 @@ class LSTMForecaster(nn.Module):
         self.dropout = nn.Dropout(dropout)
         self.dense = nn.Sequential(nn.Linear(units, dense_units), nn.ReLU())
         self.head = nn.Linear(dense_units, horizon)
+        self.init_like_keras()
+
+    @torch.no_grad()
+    def init_like_keras(self) -> None:
+        """keras.layers.LSTM's and Dense's default initialisers. PyTorch stores the gate blocks
+        (input, forget, cell, output: Keras's order) stacked as rows, weight_ih (4 x units,
+        features), where Keras keeps the transpose, kernel (features, 4 x units): Glorot's bounds
+        use the same two sizes either way. Keras draws the recurrent kernel (units, 4 x units)
+        as one matrix with orthonormal rows, so weight_hh gets orthonormal columns (the gate
+        blocks on their own are not orthogonal, in Keras either). Keras has one bias per gate,
+        zeros but 1 for the forget gate (unit_forget_bias); PyTorch adds two, bias_ih +
+        bias_hh, so bias_hh stays 0 and frozen: training two copies would move that bias twice
+        as fast under Adam, and the parameter count would not be Keras's."""
+        units = self.lstm.hidden_size
+        nn.init.xavier_uniform_(self.lstm.weight_ih_l0)  # glorot_uniform
+        nn.init.orthogonal_(self.lstm.weight_hh_l0)  # (4 x units, units): W^T W = I
+        self.lstm.bias_ih_l0.zero_()
+        self.lstm.bias_ih_l0[units : 2 * units] = 1.0  # the forget gate starts open
+        self.lstm.bias_hh_l0.zero_()
+        self.lstm.bias_hh_l0.requires_grad_(False)
+        for layer in (self.dense[0], self.head):
+            nn.init.xavier_uniform_(layer.weight)
+            nn.init.zeros_(layer.bias)
 
     def forward(self, x: torch.Tensor, targets: torch.Tensor | None = None,
                 return_attention: bool = False):

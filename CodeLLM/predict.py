@@ -31,7 +31,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("--run-dir", default=str(STAGE_DIR / "results" / "transformer"),
-                        help="run folder written by train.py (model.pt + preprocessing.joblib)")
+                        help="run folder written by train.py (model.pt + preprocessing.json)")
     parser.add_argument("--days", type=int, default=None,
                         help="business days to forecast (default: the model's horizon)")
     market.add_price_arguments(parser)
@@ -42,7 +42,7 @@ def load_run(run_dir: Path):
     prep = windows.load_preprocessing(run_dir, "model.pt")
     checkpoint = training.load_checkpoint(run_dir / "model.pt")
     if checkpoint.get("model_config", {}).get("n_features") != len(prep["features"]):
-        raise UserError(f"{run_dir / 'model.pt'} does not match its preprocessing.joblib; retrain it")
+        raise UserError(f"{run_dir / 'model.pt'} does not match its preprocessing.json; retrain it")
     model = build_model(checkpoint["model_config"])
     model.load_state_dict(checkpoint["model_state"])
     return model.eval(), prep
@@ -65,7 +65,8 @@ def main(argv=None) -> list[tuple[str, float]]:
     days = prep["horizon"] if args.days is None else args.days
     if days < 1:
         raise UserError("--days must be at least 1")
-    prices = market.load_prices(args.source, args.ticker, args.csv, args.start, args.end)
+    prices = market.load_prices(args.source, args.ticker, args.csv, args.start, args.end,
+                                allow_splits=args.allow_splits)
     print(f"last day in the data: {prices.index[-1].date()}, close {prices['close'].iloc[-1]:.2f}")
     forecasts = market.roll_forward(prices, days, lambda p: next_closes(model, prep, p))
     for day, close in forecasts:

@@ -68,6 +68,10 @@ def main(argv=None) -> int:
     sections = {"code-map": code_map()}
     if COMPARISON.is_file():
         c = training.read_json(COMPARISON)
+        if "tests" not in c:  # written before the ridge baseline and the Holm correction
+            print(f"error: {COMPARISON} is out of date; run `python CodeLLM/compare.py --report-only "
+                  "--reanalyse` (or `make compare`)", file=sys.stderr)
+            return 2
         sections["results"] = (compare_report.accuracy_table(c) + "\n\n"
                                + compare_report.conclusion(c))
     else:

@@ -12,7 +12,7 @@ from 60 days of prices and indicators, judged against the same naive baselines.
 
 A run writes results/<run-name>/: config.json, metrics.json (stage 3's schema: per seed, mean
 and std, baselines), predictions.csv, history.json, predictions.png, loss_curve.png, model.pt,
-preprocessing.joblib and, for the transformer, attention_cross.png, attention_by_lag.png and
+preprocessing.json and, for the transformer, attention_cross.png, attention_by_lag.png and
 attention_encoder.png.
 """
 
@@ -58,14 +58,16 @@ def train_one_seed(cfg: ForecastConfig, data: windows.Dataset, seed: int, rt: pa
     training.seed_everything(seed)
     model = build_model(cfg.model_config(len(data.features))).to(device)
     net = rt.prepare(model, cfg.compile)  # trains; `model` (the same weights) predicts
-    optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    # Halve the learning rate when validation stalls, as stage 3's ReduceLROnPlateau does.
-    plateau = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor=0.5,
-                                                         patience=max(1, cfg.patience // 2))
+    # The architecture's recipe (config.py RECIPES): for the lstm, stage 3's Keras Adam; the
+    # learning rate halves when validation stalls, as stage 3's ReduceLROnPlateau does.
+    optimizer = cfg.make_optimizer(model.parameters())
+    plateau = cfg.make_plateau(optimizer)
     x, y = torch.from_numpy(data.train.x), torch.from_numpy(as_steps(data.train.y))
     val_y, horizon = as_steps(data.val.y), y.shape[1]
 
-    def loss_of(net, idx):  # summed squared error per sample, teacher forcing
+    # Summed squared error per sample (teacher forcing); train_step divides by the batch, so
+    # the loss is the mean over batch and horizon: Keras's "mse", as stage 3 trains on.
+    def loss_of(net, idx):
         xb, yb = x[idx].to(device), y[idx].to(device)
         return torch.nn.functional.mse_loss(net(xb, targets=yb).float(), yb, reduction="sum") / horizon
 
@@ -81,13 +83,14 @@ def train_one_seed(cfg: ForecastConfig, data: windows.Dataset, seed: int, rt: pa
                 for group in optimizer.param_groups:
                     group["lr"] = cfg.lr * (step + 1) / cfg.warmup_steps
             batch = order[i : i + cfg.batch_size]
-            loss = rt.train_step(net, model, optimizer, batch, loss_of, cfg.grad_clip, cfg.grad_accum)
+            loss = rt.train_step(net, model, optimizer, batch, loss_of, cfg.grad_clip or None,
+                                 cfg.grad_accum)  # None: no clipping (the lstm, as Keras)
             if loss is not None:  # None: a last batch smaller than the processes, skipped
                 total, seen, step = total + loss * len(batch), seen + len(batch), step + 1
         # Every process scores validation alike; the mean makes sure they stop together.
         val_loss = rt.mean(float(np.mean((predict(model, data.val.x, device) - val_y) ** 2)))
         seconds.append(time.perf_counter() - started)
-        if step >= cfg.warmup_steps:
+        if step >= cfg.warmup_steps:  # no warm-up (the lstm): from the first epoch, as Keras
             plateau.step(val_loss)
         history["loss"].append(total / seen)
         history["val_loss"].append(val_loss)
@@ -113,7 +116,8 @@ def main(argv=None) -> dict:
     rt = parallel.setup(cfg)  # this process (alone, or one of torchrun's), device, precision
     device = rt.device
     out = training.run_dir(cfg.out_dir, cfg.run_name)
-    prices = market.load_prices(cfg.source, cfg.ticker, cfg.csv, cfg.start, cfg.end)
+    prices = market.load_prices(cfg.source, cfg.ticker, cfg.csv, cfg.start, cfg.end,
+                                allow_splits=cfg.allow_splits)
     frame = features.add_indicators(prices)
     data = windows.make_dataset(frame, cfg.lookback, cfg.target, features.FEATURES,
                                 horizon=cfg.horizon)
@@ -137,13 +141,14 @@ def main(argv=None) -> dict:
     rt.close()
     if not rt.main:
         return {}
-    result = runs.result(params=training.count_params(runs.model), model=cfg.model)
+    result = runs.result(params=training.count_params(runs.model), model=cfg.model,
+                         recipe=cfg.recipe())
     if cfg.arch == "transformer":
         result["attention"] = attention_report(runs.model, data, device, out, cfg.ticker)
     training.save_checkpoint(out / "model.pt", {"model_state": runs.model.state_dict(),
                                                 "model_config": cfg.model_config(len(data.features)),
                                                 "seed": result["selected_seed"]})
-    windows.save_preprocessing(data, out / "preprocessing.joblib")
+    windows.save_preprocessing(data, out / windows.PREPROCESSING)
     runs.save(out, result, label="transformer" if cfg.arch == "transformer" else "LSTM (PyTorch)",
               title=f"CodeLLM {cfg.arch}")
     return result

@@ -49,6 +49,9 @@ class LLMindConfig(RuntimeConfig):
         "help": "early stopping: epochs without a better validation macro-F1"})
     baselines: bool = field(default=True, metadata={
         "help": "also fit TF-IDF + logistic regression and frozen encoder + logistic regression"})
+    score_test: bool = field(default=True, metadata={
+        "help": "score the test split at the end, with the baselines and McNemar's tests; "
+                "tune.py turns it off, so choosing settings never looks at the test split"})
     seed: int = field(default=42, metadata={"help": "seed of the split, the head and the batches"})
     out_dir: str = field(default=str(STAGE_DIR / "results"), metadata={
         "help": "folder that holds one sub-folder per run", "metavar": "DIR"})

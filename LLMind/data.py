@@ -1,6 +1,6 @@
 """Labelled sentences for LLMind: the bundled Rotten Tomatoes corpus or a user's CSV, a fixed
-train / validation / test split stratified by label and grouped (no movie in two splits), and
-the label <-> id mapping that is saved with the model."""
+train / validation / test split stratified by label and grouped (no movie and no sentence in
+two splits), and the label <-> id mapping that is saved with the model."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 from sklearn.model_selection import StratifiedGroupKFold
 
 from shared.errors import UserError
@@ -80,24 +82,76 @@ def check_labels(frame: pd.DataFrame, where: str) -> None:
                         "two label classes")
 
 
+def normalise(texts) -> pd.Series:
+    """The form in which two texts count as the same sentence: case-folded, runs of whitespace
+    made one space, no space at either end."""
+    return pd.Series(texts, dtype=str).str.casefold().str.split().str.join(" ")
+
+
+def link_groups(frame: pd.DataFrame) -> np.ndarray:
+    """One split-group id per row: rows that share a group or a normalised text, directly or
+    through a chain of such rows, get the same id.
+
+    The bundled corpus needs this: one film appears under two names (el_crimen_del_padre_amaro
+    and the_crime_of_padre_amaro) with the same review sentences, so grouping by name alone put
+    the same sentence in training and in test. The ids are the connected components of the
+    graph whose nodes are the groups and the texts and whose edges are the rows."""
+    _, group_ids = np.unique(frame["group"].astype(str).to_numpy(), return_inverse=True)
+    _, text_ids = np.unique(normalise(frame["text"]).to_numpy(), return_inverse=True)
+    n_groups = group_ids.max() + 1
+    size = n_groups + text_ids.max() + 1
+    graph = coo_matrix((np.ones(len(frame)), (group_ids, n_groups + text_ids)), shape=(size, size))
+    _, component = connected_components(graph, directed=False)
+    return component[group_ids]
+
+
+def prepare(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+    """The rows split() works on, and what was changed to get them.
+
+    Each row gets its split group (`link_groups`), so no text can reach two splits. Then repeated
+    texts go: a text that occurs several times with one label keeps its first row (the copies
+    carry nothing new and would count twice in a score); a text that occurs with different
+    labels is dropped in every copy (no classifier can get both right, and keeping one label
+    would be a guess)."""
+    frame = frame.reset_index(drop=True).assign(split_group=link_groups(frame))
+    key = normalise(frame["text"])
+    conflicting = (frame.groupby(key)["label"].transform("nunique") > 1).to_numpy()
+    repeated = key.duplicated().to_numpy() & ~conflicting
+    info = {"data_rows": len(frame), "data_repeated_dropped": int(repeated.sum()),
+            "data_conflicting_dropped": int(conflicting.sum()),
+            "data_groups": int(frame["group"].nunique()),
+            "data_split_groups": int(frame["split_group"].nunique())}
+    return frame[~repeated & ~conflicting].reset_index(drop=True), info
+
+
 def split(frame: pd.DataFrame, seed: int = 42, test_fraction: float = 0.2,
           val_fraction: float = 0.1) -> dict[str, pd.DataFrame]:
-    """Train / validation / test, stratified by label and grouped: no group (movie) in two splits.
+    """Train / validation / test, stratified by label and grouped: no group (movie) and no
+    normalised text in two splits.
 
-    StratifiedGroupKFold picks whole groups so that each fold keeps the label proportions; one
-    fold of 1/test_fraction is the test split, then one fold of the rest is validation."""
+    StratifiedGroupKFold picks whole split groups (see `prepare`) so that each fold keeps the
+    label proportions; one fold of 1/test_fraction is the test split, then one fold of the rest
+    is validation."""
+    if "split_group" not in frame.columns:
+        frame, _ = prepare(frame)
     counts = frame["label"].value_counts()
-    if counts.min() < 10 or frame["group"].nunique() < 30:
+    n_groups = frame["split_group"].nunique()
+    if counts.min() < 10 or n_groups < 30:
         raise UserError(f"too few examples to split: the rarest label ({counts.idxmin()!r}) has "
-                        f"{counts.min()} rows and there are {frame['group'].nunique()} groups; "
+                        f"{counts.min()} rows and there are {n_groups} groups; "
                         "give at least 10 rows per label and 30 groups")
+    largest = frame["split_group"].value_counts().iloc[0]
+    if largest > len(frame) / 2:
+        raise UserError(f"{largest:,} of {len(frame):,} rows form one group (rows that share a group "
+                        "value or a text are kept together); no split can keep them apart: use a "
+                        "finer --group-column or none")
     test_folds = round(1 / test_fraction)
     splitter = StratifiedGroupKFold(n_splits=test_folds, shuffle=True, random_state=seed)
-    rest_idx, test_idx = next(splitter.split(frame, frame["label"], frame["group"]))
+    rest_idx, test_idx = next(splitter.split(frame, frame["label"], frame["split_group"]))
     rest = frame.iloc[rest_idx]
     val_folds = round((1 - test_fraction) / val_fraction)
     splitter = StratifiedGroupKFold(n_splits=val_folds, shuffle=True, random_state=seed)
-    train_idx, val_idx = next(splitter.split(rest, rest["label"], rest["group"]))
+    train_idx, val_idx = next(splitter.split(rest, rest["label"], rest["split_group"]))
     parts = {"train": rest.iloc[train_idx], "validation": rest.iloc[val_idx], "test": frame.iloc[test_idx]}
     for name, part in parts.items():
         missing = set(counts.index) - set(part["label"])

@@ -44,9 +44,14 @@ def load_model(model_dir: str | Path):
     if not (path / "config.json").is_file():
         raise UserError(f"--model-dir {path} is not a model folder (no config.json); train one with "
                         "train.py, which writes results/<run-name>/model/")
+    if not any(path.glob("*.safetensors")):
+        # A folder from an older transformers (pytorch_model.bin) or from elsewhere: loading
+        # such a file can run code, so it is refused rather than opened.
+        raise UserError(f"--model-dir {path} has no model.safetensors (a .bin file, which can run "
+                        "code when loaded, is never read); retrain with train.py, which writes one")
     try:
         tokenizer = AutoTokenizer.from_pretrained(path)
-        model = AutoModelForSequenceClassification.from_pretrained(path).eval()
+        model = AutoModelForSequenceClassification.from_pretrained(path, use_safetensors=True).eval()
     except (OSError, ValueError) as err:
         reason = str(err).splitlines()[0][:160]
         raise UserError(f"--model-dir {path}: not a loadable model ({reason})") from None

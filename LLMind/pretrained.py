@@ -1,5 +1,6 @@
 """Loading a pretrained model: the bundled MiniLM, a local folder or a hub id, with one-line
-errors for a path that is not a model and for a hub that cannot be reached."""
+errors for a path that is not a model and for a hub that cannot be reached. Weights are read
+from safetensors files only (never a pytorch_model.bin, whose loading can run code)."""
 
 from __future__ import annotations
 
@@ -43,6 +44,14 @@ def load(name: str, what: str, **kwargs):
               "encoder": AutoModel}[what]
     source = resolve(name)
     local = Path(source).is_dir()
+    if what != "tokenizer":
+        # Weights from safetensors only: loading someone else's pytorch_model.bin can run code
+        # they put in it. A folder without safetensors is refused.
+        kwargs = {"use_safetensors": True, **kwargs}
+        if local and not any(Path(source).glob("*.safetensors")):
+            raise UserError(f"--model {name}: the folder has no .safetensors weights (a .bin file, "
+                            "which can run code when loaded, is never read here); convert it with "
+                            "`save_pretrained(folder)` in a trusted session, or use another model")
     try:
         return loader.from_pretrained(source, **kwargs)
     except (OSError, ValueError) as err:

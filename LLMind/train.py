@@ -10,10 +10,12 @@ sentences, with the Hugging Face Trainer, and score it beside two baselines on t
     python train.py --smoke                  # seconds: a tiny subset, writes every artifact
     accelerate launch train.py               # several processes or GPUs: see docs/scaling.md
 
-A run writes results/<run-name>/: config.json, metrics.json (test accuracy, macro-F1, per-class
-report, train_seconds, and the same for both baselines), history.json, confusion.png,
-validation.png, model/ (save_pretrained: weights, tokenizer, label names; use it with
-predict.py) and checkpoints/ (for --resume). The test split is scored once, at the end.
+A run writes results/<run-name>/: config.json, metrics.json (test accuracy with its bootstrap
+interval, macro-F1, per-class report, train_seconds, the same for both baselines, and McNemar's
+test of the fine-tune against each), predictions.csv (every test sentence, its label and each
+model's prediction), history.json, confusion.png, validation.png, model/ (save_pretrained:
+model.safetensors, tokenizer, label names; use it with predict.py) and checkpoints/ (for
+--resume). The test split is scored once, at the end (never with --no-score-test).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # run from any folder
@@ -35,6 +38,7 @@ import baselines  # noqa: E402
 import data  # noqa: E402
 import plots  # noqa: E402
 import pretrained  # noqa: E402
+import significance  # noqa: E402
 from config import SMOKE_OVERRIDES, LLMindConfig  # noqa: E402
 
 from shared import parallel, training  # noqa: E402
@@ -73,16 +77,19 @@ def freeze_lower_layers(model, layers: int) -> None:
             param.requires_grad = False
 
 
-def load_data(cfg: LLMindConfig) -> dict:
+def load_data(cfg: LLMindConfig) -> tuple[dict, dict]:
+    """The splits (capped as asked, plus the uncapped training split) and what data.prepare
+    dropped or linked so that no text reaches two splits."""
     frame = (data.load_csv(cfg.data, cfg.text_column, cfg.label_column, cfg.group_column)
              if cfg.data else data.load_bundled())
+    frame, info = data.prepare(frame)
     parts = data.split(frame, seed=cfg.seed)
     parts["full_train"] = parts["train"]
     parts["train"] = data.cap(parts["train"], cfg.max_train_samples, cfg.seed)
     for name in ("validation", "test"):
         parts[name] = data.cap(parts[name], cfg.max_eval_samples, cfg.seed)
     data.check_labels(parts["train"], "the training split")
-    return parts
+    return parts, info
 
 
 def compute_metrics(prediction) -> dict:
@@ -90,6 +97,57 @@ def compute_metrics(prediction) -> dict:
     predicted = np.argmax(logits, axis=-1)
     return {"accuracy": float((predicted == labels).mean()),
             "macro_f1": float(baselines.f1_score(labels, predicted, average="macro"))}
+
+
+def score_test(cfg, trainer, test_set, texts, y, labels, full_train, parts, device,
+               out: Path) -> dict | None:
+    """The test split, read once: the fine-tune's and the baselines' scores, every test
+    prediction in predictions.csv, and McNemar's test of the fine-tune against each baseline.
+    Every process takes part in the Trainer's prediction; only the main one goes on (None
+    elsewhere)."""
+    # In the sentences' own order, so each prediction pairs with the baselines' on the same
+    # sentence: the length-grouped sampler that saves padding in training would reorder them.
+    trainer.args.train_sampling_strategy = "sequential"
+    test = trainer.predict(test_set)
+    if not trainer.is_world_process_zero():
+        return None
+    if not np.array_equal(test.label_ids, y["test"]):
+        raise RuntimeError("the Trainer returned the test predictions in another order than the "
+                           "test sentences; they cannot be paired with the baselines'")
+    predicted = {"finetuned": np.argmax(test.predictions, axis=-1)}
+    metrics = baselines.score(y["test"], predicted["finetuned"], labels.names)
+    print(f"fine-tuned: test accuracy {metrics['test_accuracy']:.1%}, macro-F1 "
+          f"{metrics['test_macro_f1']:.3f}")
+    if cfg.baselines:
+        metrics["baselines"] = {}
+        metrics["baselines"]["tfidf_logreg"], predicted["tfidf_logreg"] = baselines.tfidf_logreg(
+            texts, y, labels.names, cfg.seed)
+        (metrics["baselines"]["frozen_encoder_logreg"],
+         predicted["frozen_encoder_logreg"]) = baselines.frozen_encoder_logreg(
+            texts, y, labels.names, cfg.model, cfg.max_length, cfg.seed, device)
+        if len(full_train) > len(parts["train"]):  # what the cheap baseline does with every sentence
+            (metrics["baselines"]["tfidf_logreg_full_train"],
+             predicted["tfidf_logreg_full_train"]) = baselines.tfidf_logreg(
+                {**texts, "train": full_train["text"].tolist()},
+                {**y, "train": labels.encode(full_train["label"], "the training split")},
+                labels.names, cfg.seed)
+            metrics["full_train_sentences"] = len(full_train)
+    table = pd.DataFrame({"text": texts["test"], "label": labels.decode(y["test"]),
+                          **{name: labels.decode(p) for name, p in predicted.items()}})
+    training.write_csv(out / "predictions.csv", table)
+    if len(predicted) > 1:
+        tests = significance.compare(y["test"], predicted, "finetuned", seed=cfg.seed)
+        metrics["test_accuracy_ci95"] = tests["accuracy_ci95"]["finetuned"]
+        for name, b in metrics["baselines"].items():
+            b["test_accuracy_ci95"] = tests["accuracy_ci95"][name]
+        metrics["comparisons"], metrics["significance"] = tests["comparisons"], tests["method"]
+        for name, b in metrics["baselines"].items():
+            c = tests["comparisons"][name]
+            print(f"{name}: test accuracy {b['test_accuracy']:.1%}, macro-F1 {b['test_macro_f1']:.3f} "
+                  f"({b['train_seconds']:.0f} s, C {b['C']:g}); fine-tune "
+                  f"{100 * c['accuracy_difference']:+.1f} points, McNemar p {c['mcnemar_p']:.2g} "
+                  f"(Holm {c['mcnemar_p_holm']:.2g})")
+    return metrics
 
 
 def main(argv=None) -> dict:
@@ -111,7 +169,7 @@ def main(argv=None) -> dict:
     if args.resume and last is None:
         raise UserError(f"--resume: no checkpoint in {checkpoints}; run without --resume first")
 
-    parts = load_data(cfg)
+    parts, data_info = load_data(cfg)
     full_train = parts.pop("full_train")
     labels = data.LabelMap(parts["train"]["label"])
     texts = {name: part["text"].tolist() for name, part in parts.items()}
@@ -119,6 +177,10 @@ def main(argv=None) -> dict:
     sizes = {f"{name}_sentences": len(part) for name, part in parts.items()}
     print(f"data: {', '.join(f'{len(p):,} {n}' for n, p in parts.items())} sentences; "
           f"labels {labels.names}; {threads} threads on {device}")
+    print(f"split: {data_info['data_repeated_dropped']} repeated and "
+          f"{data_info['data_conflicting_dropped']} contradictory sentence(s) dropped; "
+          f"{data_info['data_groups']:,} groups linked into {data_info['data_split_groups']:,} by "
+          "shared sentences, so no sentence is in two splits")
     # Under `accelerate launch` / torchrun every process runs this script; rank 0 writes.
     main_process = int(os.environ.get("RANK", "0")) == 0
     if main_process:
@@ -168,46 +230,40 @@ def main(argv=None) -> dict:
     started = time.perf_counter()
     trainer.train(resume_from_checkpoint=last if args.resume else None)
     train_seconds = time.perf_counter() - started
-    trainer.save_model(str(out / "model"))  # the best epoch's weights, tokenizer, label names
+    # The best epoch's weights as model.safetensors (transformers 5 writes no other format),
+    # tokenizer and label names: loading it back runs no code.
+    trainer.save_model(str(out / "model"))
+    # save_model also writes the Trainer's settings as training_args.bin (torch.save of a Python
+    # object, a format whose loading can run code). Nothing reads it and config.json holds the
+    # same settings, so the folder a learner shares keeps only safe files.
+    (out / "model" / "training_args.bin").unlink(missing_ok=True)
 
     history = [e for e in trainer.state.log_history if "eval_macro_f1" in e or "loss" in e]
     training.write_json(out / "history.json", {"log": history})
     best = max((e for e in history if "eval_macro_f1" in e), key=lambda e: e["eval_macro_f1"])
-    test = trainer.predict(datasets["test"])  # the test split, read once (every process takes part)
-    if not trainer.is_world_process_zero():
-        return {}
-    # The length-grouped sampler reorders evaluation batches too: score against the labels that
-    # come back with the predictions, in the same order.
-    predicted, y_test = np.argmax(test.predictions, axis=-1), test.label_ids
     epochs_run = trainer.state.epoch or 0.0
     metrics = {
-        **baselines.score(y_test, predicted, labels.names),
         "val_accuracy": best["eval_accuracy"], "val_macro_f1": best["eval_macro_f1"],
         "best_epoch": best["epoch"], "epochs_run": epochs_run, "train_seconds": train_seconds,
         "train_sentences_per_second": len(datasets["train"]) * (epochs_run - start_epoch)
                                       / train_seconds,
         "params": total, "params_trained": trainable, "labels": labels.names, "seed": cfg.seed,
-        "model": cfg.model, "resumed": bool(args.resume), "smoke": args.smoke, **sizes,
+        "model": cfg.model, "resumed": bool(args.resume), "smoke": args.smoke, **sizes, **data_info,
     }
-    print(f"fine-tuned: test accuracy {metrics['test_accuracy']:.1%}, macro-F1 "
-          f"{metrics['test_macro_f1']:.3f} ({train_seconds:.0f} s, best epoch {best['epoch']:g})")
-    if cfg.baselines:
-        metrics["baselines"] = {
-            "tfidf_logreg": baselines.tfidf_logreg(texts, y, labels.names, cfg.seed),
-            "frozen_encoder_logreg": baselines.frozen_encoder_logreg(
-                texts, y, labels.names, cfg.model, cfg.max_length, cfg.seed, device),
-        }
-        if len(full_train) > len(parts["train"]):  # what the cheap baseline does with every sentence
-            metrics["baselines"]["tfidf_logreg_full_train"] = baselines.tfidf_logreg(
-                {**texts, "train": full_train["text"].tolist()},
-                {**y, "train": labels.encode(full_train["label"], "the training split")},
-                labels.names, cfg.seed)
-            metrics["full_train_sentences"] = len(full_train)
-        for name, b in metrics["baselines"].items():
-            print(f"{name}: test accuracy {b['test_accuracy']:.1%}, macro-F1 {b['test_macro_f1']:.3f} "
-                  f"({b['train_seconds']:.0f} s)")
+    if trainer.is_world_process_zero():
+        print(f"fine-tuned in {train_seconds:.0f} s: best epoch {best['epoch']:g}, validation "
+              f"accuracy {best['eval_accuracy']:.1%}, macro-F1 {best['eval_macro_f1']:.3f}")
+    if cfg.score_test:
+        test_metrics = score_test(cfg, trainer, datasets["test"], texts, y, labels, full_train,
+                                  parts, device, out)
+        if test_metrics is None:  # not the main process
+            return {}
+        metrics.update(test_metrics)
+    elif not trainer.is_world_process_zero():
+        return {}
     training.write_json(out / "metrics.json", metrics)
-    plots.confusion(metrics, labels.names, out / "confusion.png")
+    if cfg.score_test:
+        plots.confusion(metrics, labels.names, out / "confusion.png")
     plots.validation_curves(history, metrics, out / "validation.png")
     print(f"wrote {out}")
     return metrics

@@ -42,18 +42,30 @@ class AdditiveAttentionPooling(layers.Layer):
 
 def build_model(lookback: int, n_features: int, layers_count: int = 1, units: int = 32,
                 dense_units: int = 16, dropout: float = 0.2, bidirectional: bool = False,
-                attention: bool = False, lr: float = 1e-3) -> keras.Model:
+                attention: bool = False, optimizer: dict | None = None, loss: str = "mse",
+                lstm_init: dict | None = None, dense_init: dict | None = None) -> keras.Model:
+    """The compiled network. `optimizer` holds keras.optimizers.Adam's arguments, `lstm_init`
+    and `dense_init` the layers' initialiser arguments (config.py passes Keras's defaults
+    spelled out, so that recipe() describes exactly what is built)."""
+    lstm_init, dense_init = lstm_init or {}, dense_init or {}
     inputs = keras.Input(shape=(lookback, n_features), name="window")  # (batch, lookback, f)
     x = inputs
     for i in range(layers_count):
         keep_sequence = attention or i < layers_count - 1
-        lstm = layers.LSTM(units, return_sequences=keep_sequence, name=f"lstm_{i + 1}")
+        lstm = layers.LSTM(units, return_sequences=keep_sequence, name=f"lstm_{i + 1}", **lstm_init)
         x = layers.Bidirectional(lstm, name=f"bi_lstm_{i + 1}")(x) if bidirectional else lstm(x)
         x = layers.Dropout(dropout)(x)  # (batch, [lookback,] units or 2 * units)
     if attention:
         x = AdditiveAttentionPooling(units, name="attention")(x)  # (batch, hidden)
-    x = layers.Dense(dense_units, activation="relu")(x)
-    outputs = layers.Dense(1, name="forecast")(x)  # (batch, 1)
+    x = layers.Dense(dense_units, activation="relu", name="hidden", **dense_init)(x)
+    outputs = layers.Dense(1, name="forecast", **dense_init)(x)  # (batch, 1)
     model = keras.Model(inputs, outputs, name="memoryllm")
-    model.compile(optimizer=keras.optimizers.Adam(lr), loss="mse")
+    model.compile(optimizer=keras.optimizers.Adam(**(optimizer or {})), loss=loss)
     return model
+
+
+def training_callbacks(settings: dict) -> list[keras.callbacks.Callback]:
+    """EarlyStopping and ReduceLROnPlateau from MemoryConfig.callback_settings(). Both watch
+    the validation loss only: the test split is not touched while training."""
+    return [keras.callbacks.EarlyStopping(**settings["early_stopping"]),
+            keras.callbacks.ReduceLROnPlateau(**settings["plateau"])]

@@ -35,7 +35,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("--run-dir", default=str(STAGE_DIR / "results" / "lstm"),
-                        help="run folder written by train.py (model.keras + preprocessing.joblib)")
+                        help="run folder written by train.py (model.keras + preprocessing.json)")
     parser.add_argument("--days", type=int, default=1, help="business days to forecast")
     market.add_price_arguments(parser)
     return parser.parse_args(argv)
@@ -43,7 +43,8 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def load_run(run_dir: Path):
     prep = windows.load_preprocessing(run_dir, "model.keras")
-    model = keras.saving.load_model(run_dir / "model.keras")
+    # safe_mode: a .keras file that would deserialize Python code (a Lambda layer) is refused
+    model = keras.saving.load_model(run_dir / "model.keras", safe_mode=True)
     if model.input_shape[1:] != (prep["lookback"], len(prep["features"])):
         raise UserError(f"{run_dir / 'model.keras'} expects windows of shape "
                         f"{model.input_shape[1:]}, not ({prep['lookback']}, "
@@ -64,7 +65,8 @@ def main(argv=None) -> list[tuple[str, float]]:
     if args.days < 1:
         raise UserError("--days must be at least 1")
     model, prep = load_run(Path(args.run_dir))
-    prices = market.load_prices(args.source, args.ticker, args.csv, args.start, args.end)
+    prices = market.load_prices(args.source, args.ticker, args.csv, args.start, args.end,
+                                allow_splits=args.allow_splits)
     print(f"last day in the data: {prices.index[-1].date()}, close {prices['close'].iloc[-1]:.2f}")
     forecasts = market.roll_forward(prices, args.days, lambda p: next_close(model, prep, p))
     for day, close in forecasts:

@@ -11,7 +11,7 @@ against naive baselines on a held-out test period.
 
 A run writes results/<run-name>/: config.json, metrics.json (per seed, mean and std, and the
 baselines), predictions.csv (every seed's forecast of every test day), history.json,
-predictions.png, loss_curve.png, model.keras and preprocessing.joblib (the scalers and feature
+predictions.png, loss_curve.png, model.keras and preprocessing.json (the scalers and feature
 list that predict.py needs).
 """
 
@@ -32,8 +32,8 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # run from any folder
 
-from config import SMOKE_OVERRIDES, MemoryConfig  # noqa: E402
-from model import build_model  # noqa: E402
+from config import DENSE_INITIALISERS, INITIALISERS, LOSS, SMOKE_OVERRIDES, MemoryConfig  # noqa: E402
+from model import build_model, training_callbacks  # noqa: E402
 
 from shared import features, forecast, market, training, windows  # noqa: E402
 from shared.config import parse_stage_args  # noqa: E402
@@ -85,15 +85,11 @@ def train_one_seed(cfg: MemoryConfig, data: windows.Dataset, seed: int, verbose:
     scope, _ = distribution(cfg.distribute)
     with scope:  # variables created here are mirrored on every replica
         model = build_model(cfg.lookback, len(data.features), cfg.layers, cfg.units,
-                            cfg.dense_units, cfg.dropout, cfg.bidirectional, cfg.attention, cfg.lr)
+                            cfg.dense_units, cfg.dropout, cfg.bidirectional, cfg.attention,
+                            optimizer=cfg.optimizer_settings(), loss=LOSS,
+                            lstm_init=INITIALISERS, dense_init=DENSE_INITIALISERS)
     timer = EpochTimer()
-    callbacks = [  # both watch the validation split only; the test split is not touched here
-        keras.callbacks.EarlyStopping(monitor="val_loss", patience=cfg.patience,
-                                      restore_best_weights=True),
-        keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5,
-                                          patience=max(1, cfg.patience // 2)),
-        timer,
-    ]
+    callbacks = [*training_callbacks(cfg.callback_settings()), timer]  # on validation only
     fit = model.fit(data.train.x, data.train.y, validation_data=(data.val.x, data.val.y),
                     epochs=cfg.epochs, batch_size=cfg.batch_size, shuffle=True,
                     callbacks=callbacks, verbose=verbose)
@@ -108,7 +104,8 @@ def main(argv=None) -> dict:
         cfg.run_name = f"smoke-{cfg.model}" if args.smoke else cfg.model
     choose_device(cfg.device)
     out = training.run_dir(cfg.out_dir, cfg.run_name)
-    prices = market.load_prices(cfg.source, cfg.ticker, cfg.csv, cfg.start, cfg.end)
+    prices = market.load_prices(cfg.source, cfg.ticker, cfg.csv, cfg.start, cfg.end,
+                                allow_splits=cfg.allow_splits)
     frame = features.add_indicators(prices)
     data = windows.make_dataset(frame, cfg.lookback, cfg.target, features.FEATURES)
     replicas = distribution(cfg.distribute)[1]
@@ -128,9 +125,9 @@ def main(argv=None) -> dict:
                  best_epoch=int(np.argmin(history["val_loss"])),  # the weights EarlyStopping kept
                  latency_ms=forecast.latency_ms(model.predict_on_batch, data.test.x))
     result = runs.result(params=int(runs.model.count_params()), model=cfg.model,
-                         replicas=replicas)
+                         replicas=replicas, recipe=cfg.recipe())
     runs.model.save(out / "model.keras")
-    windows.save_preprocessing(data, out / "preprocessing.joblib")
+    windows.save_preprocessing(data, out / windows.PREPROCESSING)
     runs.save(out, result, label="LSTM", title="MemoryLLM")
     return result
 

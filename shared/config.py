@@ -98,9 +98,13 @@ class PriceDataConfig:
         "choices": ["bundled", "yfinance"]})
     ticker: str = field(default="GOOG", metadata={"help": "bundled: GOOG, AAPL, IBM, MSFT"})
     csv: str | None = field(default=None, metadata={
-        "help": "your own daily prices: Date,Open,High,Low,Close,Volume", "metavar": "PATH"})
+        "help": "your own daily prices: Date,Open,High,Low,Close,Volume and, to back-adjust for "
+                "splits and dividends, Adj Close", "metavar": "PATH"})
     start: str | None = field(default=None, metadata={"help": "first date, YYYY-MM-DD"})
     end: str | None = field(default=None, metadata={"help": "last date, YYYY-MM-DD"})
+    allow_splits: bool = field(default=False, metadata={
+        "help": "keep split-like jumps (a close halving overnight, say) in prices that have no "
+                "adjusted close; by default they stop the run"})
     lookback: int = field(default=60, metadata={"help": "days in each input window"})
     target: str = field(default="return", metadata={
         "help": "what the network predicts; metrics are always on price",

@@ -1,25 +1,35 @@
-"""Forecast metrics and naive baselines for next-day prices (stages 3 and 4).
+"""Forecast metrics, naive baselines and the statistics of stages 3 and 4.
 
 Metrics are plain functions of actual and predicted prices. The baseline every daily price
 model must beat is persistence, "tomorrow = today": prices move little from one day to the
 next, so a model can score a high R^2 while knowing nothing that persistence does not.
 Theil's U (model RMSE / persistence RMSE) and the Diebold-Mariano test say whether it does.
+Two more baselines: drift (whose direction is "always the training drift's sign", the naive
+bar for directional accuracy) and a ridge regression on the same windows, its penalty chosen
+on validation. A page that runs several tests corrects them with `holm`.
 """
 
 from __future__ import annotations
 
 import time
+import warnings
 
 import numpy as np
 import pandas as pd
-from scipy import stats
-from sklearn.linear_model import LinearRegression
+from scipy import linalg, stats
+from sklearn.linear_model import Ridge
 from sklearn.metrics import (
     mean_absolute_error,
     mean_absolute_percentage_error,
     mean_squared_error,
     r2_score,
 )
+
+# The ridge penalty's grid: a decade apart, wide enough on the bundled data that the chosen
+# value lies inside it. If it lands on an edge, the grid grows on that side (see ridge_baseline).
+RIDGE_ALPHAS = tuple(10.0**k for k in range(-2, 8))  # 1e-2 .. 1e7
+RIDGE_EXTEND = 3  # grid points added per extension
+RIDGE_MAX_EXTENSIONS = 4  # then give up and flag the edge (the penalty is then near 0 or near inf)
 
 
 def directional_accuracy(actual, predicted, previous) -> float:
@@ -61,6 +71,27 @@ def diebold_mariano_losses(loss, baseline_loss, horizon: int = 1) -> tuple[float
     return float(statistic), float(2 * stats.t.sf(abs(statistic), df=n - 1))
 
 
+def diebold_mariano_seeds(actual, seed_forecasts, baseline_loss) -> tuple[float, float]:
+    """One DM test for a model trained with several seeds: its squared errors averaged over
+    seeds, day by day, against `baseline_loss` (per day). `seed_forecasts` is (days, seeds).
+    Averaging p-values of per-seed tests would not be a test of anything."""
+    errors = np.asarray(seed_forecasts, dtype=np.float64) - np.asarray(actual, dtype=np.float64)[:, None]
+    return diebold_mariano_losses((errors**2).mean(axis=1), baseline_loss)
+
+
+def holm(pvalues) -> list[float]:
+    """Holm-Bonferroni adjusted p-values, in the order given: the k-th smallest of m is
+    multiplied by m - k + 1, capped at 1, and never below the one before it. Rejecting every
+    test whose adjusted p is at most 0.05 keeps the chance of any false rejection among the m
+    tests at 5% or less."""
+    p = np.asarray(pvalues, dtype=np.float64)
+    adjusted, running = np.empty_like(p), 0.0
+    for rank, i in enumerate(np.argsort(p, kind="stable")):
+        running = max(running, min(1.0, (len(p) - rank) * p[i]))
+        adjusted[i] = running
+    return adjusted.tolist()
+
+
 def price_metrics(actual, predicted, previous, prefix: str = "test") -> dict:
     """RMSE, MAE, MAPE (%), R^2 on price; directional accuracy; Theil's U and a
     Diebold-Mariano test against persistence (whose forecast is `previous`)."""
@@ -84,38 +115,104 @@ def persistence(previous) -> np.ndarray:
     return np.asarray(previous, dtype=np.float64)
 
 
-def drift(previous, train_close) -> np.ndarray:
-    """Today's close plus the average daily change over the training period."""
+def drift_step(train_close) -> float:
+    """The average daily change of the training period."""
     train_close = np.asarray(train_close, dtype=np.float64)
-    step = (train_close[-1] - train_close[0]) / (len(train_close) - 1)
-    return np.asarray(previous, dtype=np.float64) + step
+    return float((train_close[-1] - train_close[0]) / (len(train_close) - 1))
 
 
-def linear_baseline(dataset) -> LinearRegression:
-    """Linear regression from the flattened (scaled) window to the (scaled) target, fitted on
-    the training split: what the LSTM must beat to show its non-linearity is worth it."""
-    x = dataset.train.x.reshape(len(dataset.train.x), -1)
-    return LinearRegression().fit(x, dataset.train.y)
+def drift(previous, train_close) -> np.ndarray:
+    """Today's close plus the average daily change over the training period. Its predicted
+    move always has the training drift's sign: the naive bar for directional accuracy."""
+    return np.asarray(previous, dtype=np.float64) + drift_step(train_close)
 
 
-def baseline_predictions(dataset, split) -> dict[str, np.ndarray]:
-    """Predicted closes of the three naive baselines on `split`'s first predicted day."""
-    linear = dataset.to_price(linear_baseline(dataset).predict(split.x.reshape(len(split.x), -1)),
-                              split)
+def _flat(split) -> np.ndarray:
+    """Windows (n, lookback, features) -> (n, lookback * features), in float64: the tiny
+    penalties of the grid need the precision."""
+    return split.x.reshape(len(split.x), -1).astype(np.float64)
+
+
+def _ridge_val_rmse(dataset, alpha: float) -> tuple[Ridge, float]:
+    with warnings.catch_warnings():  # tiny penalties on 1,200 inputs are ill-conditioned: expected
+        warnings.simplefilter("ignore", linalg.LinAlgWarning)
+        model = Ridge(alpha=alpha).fit(_flat(dataset.train), dataset.train.y)
+    closes = dataset.to_price(model.predict(_flat(dataset.val)), dataset.val)
+    closes = closes if closes.ndim == 1 else closes[:, 0]
+    return model, float(np.sqrt(mean_squared_error(dataset.val.close, closes)))
+
+
+def ridge_baseline(dataset, alphas=RIDGE_ALPHAS) -> tuple[Ridge, dict]:
+    """Ridge regression from the flattened (scaled) window to the (scaled) target, fitted on
+    the training split, its penalty chosen by the validation split's price RMSE (first
+    predicted day): the linear model a network must beat to show its non-linearity is worth it.
+
+    When the best penalty is at an edge of the grid, the grid grows on that side, so the
+    chosen value is an interior minimum; after RIDGE_MAX_EXTENSIONS it stops and says so in
+    `at_grid_edge`. Returns the fitted model and what metrics.json reports about it.
+    """
+    alphas = sorted(float(a) for a in alphas)
+    ratio = alphas[1] / alphas[0]
+    scores = {a: _ridge_val_rmse(dataset, a) for a in alphas}
+    for _ in range(RIDGE_MAX_EXTENSIONS):
+        best = min(scores, key=lambda a: scores[a][1])
+        if best not in (alphas[0], alphas[-1]):
+            break
+        side = alphas[0] if best == alphas[0] else alphas[-1]
+        step = 1 / ratio if best == alphas[0] else ratio
+        new = [side * step ** (i + 1) for i in range(RIDGE_EXTEND)]
+        scores.update({a: _ridge_val_rmse(dataset, a) for a in new})
+        alphas = sorted(scores)
+    best = min(scores, key=lambda a: scores[a][1])
+    return scores[best][0], {"alpha": best, "alpha_grid_min": alphas[0], "alpha_grid_max": alphas[-1],
+                             "alpha_grid_points": len(alphas),
+                             "at_grid_edge": best in (alphas[0], alphas[-1])}
+
+
+def baseline_predictions(dataset, split, ridge: Ridge | None = None) -> dict[str, np.ndarray]:
+    """Predicted closes of the three naive baselines on `split`'s first predicted day (`ridge`:
+    an already fitted ridge_baseline model, to avoid fitting it again)."""
+    ridge = ridge if ridge is not None else ridge_baseline(dataset)[0]
+    closes = dataset.to_price(ridge.predict(_flat(split)), split)
     return {
         "persistence": persistence(split.prev_close),
         "drift": drift(split.prev_close, dataset.train.close),
-        "linear": linear if linear.ndim == 1 else linear[:, 0],
+        "ridge": closes if closes.ndim == 1 else closes[:, 0],
     }
 
 
+def baseline_results(dataset) -> tuple[dict, dict[str, np.ndarray]]:
+    """metrics.json's "baselines" (validation and test metrics of each; the ridge penalty and
+    its grid; the drift's daily step) and the baselines' test forecasts."""
+    ridge, info = ridge_baseline(dataset)
+    results: dict[str, dict] = {}
+    for prefix, split in (("val", dataset.val), ("test", dataset.test)):
+        predictions = baseline_predictions(dataset, split, ridge)
+        for name, closes in predictions.items():
+            results.setdefault(name, {}).update(
+                price_metrics(split.close, closes, split.prev_close, prefix=prefix))
+    results["ridge"].update(info)
+    results["drift"]["daily_step"] = drift_step(dataset.train.close)
+    return results, predictions  # the loop ends on the test split
+
+
 def summarise_seeds(per_seed: list[dict]) -> dict:
-    """`{key}_mean` and `{key}_std` over seeds of every metric in `per_seed`."""
+    """`{key}_mean` and `{key}_std` over seeds of every metric in `per_seed`. The spread is the
+    sample standard deviation (ddof=1); with one seed it is undefined and stored as None."""
     out = {}
     for key in per_seed[0]:
         values = np.array([m[key] for m in per_seed], dtype=np.float64)
-        out[f"{key}_mean"], out[f"{key}_std"] = float(values.mean()), float(values.std())
+        out[f"{key}_mean"] = float(values.mean())
+        out[f"{key}_std"] = float(values.std(ddof=1)) if len(values) > 1 else None
     return out
+
+
+def seed_summary(per_seed: list[dict]) -> dict:
+    """metrics.json's means and spreads over seeds: the validation and test metrics, the seconds
+    to the best epoch and the latency (per-seed DM tests and per-step errors are left out)."""
+    return summarise_seeds([{k: v for k, v in m.items() if k in ("seconds_to_best", "latency_ms")
+                             or (k.startswith(("test_", "val_")) and "_dm_" not in k
+                                 and k != "test_rmse_by_step")} for m in per_seed])
 
 
 def latency_ms(predict_one, x, windows: int = 100) -> float:

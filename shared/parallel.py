@@ -20,6 +20,7 @@ each batch between the ranks (see shared/lm.fit): the effective batch stays `--b
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 from dataclasses import dataclass
 
@@ -95,19 +96,20 @@ class Runtime:
     def backward(self, loss: torch.Tensor) -> None:
         (self.scaler.scale(loss) if self.scaler else loss).backward()
 
-    def step(self, optimizer, parameters, clip: float) -> None:
-        """Unscale (float16), clip the gradient norm, step; the scaler skips a step whose
-        gradients overflowed."""
+    def step(self, optimizer, parameters, clip: float | None) -> None:
+        """Unscale (float16), clip the gradient norm (not when `clip` is None or 0), step; the
+        scaler skips a step whose gradients overflowed."""
         if self.scaler:
             self.scaler.unscale_(optimizer)
-        torch.nn.utils.clip_grad_norm_(parameters, clip)
+        if clip:
+            torch.nn.utils.clip_grad_norm_(parameters, clip)
         if self.scaler:
             self.scaler.step(optimizer)
             self.scaler.update()
         else:
             optimizer.step()
 
-    def train_step(self, net, model, optimizer, rows: torch.Tensor, loss_of, clip: float,
+    def train_step(self, net, model, optimizer, rows: torch.Tensor, loss_of, clip: float | None,
                    grad_accum: int = 1) -> float | None:
         """One optimizer step on a batch of independent samples (`rows`: their indices).
 
@@ -143,12 +145,31 @@ class Runtime:
         return self.sum(value) / self.world
 
     def gather(self, obj):
-        """Every process's `obj`, in rank order (a list of one when not distributed)."""
+        """Every process's `obj`, in rank order (a list of one when not distributed).
+
+        `obj` is tensors nested in lists and tuples (None and plain numbers allowed, e.g. the
+        recurrent states of shared/lm.fit), with the same layout and shapes on every process.
+        The tensors travel with `dist.all_gather`, not as the serialized Python objects of
+        `all_gather_object`, which the receiving process would have to unserialize."""
         if not self.distributed:
             return [obj]
-        out = [None] * self.world
-        dist.all_gather_object(out, obj)
-        return out
+        tensors: list[torch.Tensor] = []
+        layout = _flatten(obj, tensors)
+        where = self.device if self.device.type == "cuda" else torch.device("cpu")  # nccl / gloo
+        # The same layout everywhere, or the all_gathers below would pair the wrong tensors.
+        digest = hashlib.blake2b(repr(layout).encode(), digest_size=7).digest()
+        signature = torch.tensor([int.from_bytes(digest, "big")], dtype=torch.int64, device=where)
+        signatures = [torch.empty_like(signature) for _ in range(self.world)]
+        dist.all_gather(signatures, signature)
+        if any(not torch.equal(s, signature) for s in signatures):
+            raise RuntimeError("gather: the processes hold differently shaped objects")
+        per_rank: list[list[torch.Tensor]] = [[] for _ in range(self.world)]
+        for tensor in tensors:
+            parts = [torch.empty_like(tensor, device=where) for _ in range(self.world)]
+            dist.all_gather(parts, tensor.detach().to(where).contiguous())
+            for rank, part in enumerate(parts):
+                per_rank[rank].append(part.to(tensor.device))
+        return [_unflatten(layout, iter(got)) for got in per_rank]
 
     def barrier(self) -> None:
         if self.distributed:
@@ -157,6 +178,29 @@ class Runtime:
     def close(self) -> None:
         if self.distributed and dist.is_initialized():
             dist.destroy_process_group()
+
+
+def _flatten(obj, tensors: list):
+    """`obj`'s layout, with its tensors moved into `tensors` (in order) and described by their
+    shape and dtype."""
+    if isinstance(obj, torch.Tensor):
+        tensors.append(obj)
+        return ("tensor", tuple(obj.shape), str(obj.dtype))
+    if isinstance(obj, (list, tuple)):
+        return (type(obj).__name__, [_flatten(item, tensors) for item in obj])
+    if obj is None or isinstance(obj, (bool, int, float, str)):
+        return ("value", obj)
+    raise TypeError(f"gather: cannot send a {type(obj).__name__}; send tensors in lists/tuples")
+
+
+def _unflatten(layout, tensors):
+    kind, content = layout[0], layout[1]
+    if kind == "tensor":
+        return next(tensors)
+    if kind == "value":
+        return content
+    items = [_unflatten(item, tensors) for item in content]
+    return tuple(items) if kind == "tuple" else items
 
 
 def setup(cfg) -> Runtime:

@@ -1,5 +1,6 @@
 """A forecasting run over several seeds, recorded the same way by stages 3 and 4, whatever the
-framework: per-seed metrics, their mean and std, the baselines, and the files a run writes.
+framework: per-seed metrics, their mean and sample std, one Diebold-Mariano test on the
+seed-averaged losses, the baselines, and the files a run writes.
 
     runs = SeedRuns(data, ticker="GOOG")
     for seed in seeds:
@@ -24,13 +25,20 @@ def first_day(closes: np.ndarray) -> np.ndarray:
     return closes if closes.ndim == 1 else closes[:, 0]
 
 
+def spread(value, fmt: str = "{:.3f}") -> str:
+    """A std over seeds for printing: "n/a" when there was one seed."""
+    return "n/a" if value is None else fmt.format(value)
+
+
 class SeedRuns:
     def __init__(self, data, ticker: str):
         self.data, self.ticker = data, ticker
         self.per_seed: list[dict] = []
         self.histories: list[dict] = []
         self.epoch_seconds: list[float] = []
+        self.val_preds: dict[str, np.ndarray] = {}
         self.test_preds: dict[str, np.ndarray] = {}
+        self.baseline_test_preds: dict[str, np.ndarray] = {}
         self.best = None  # (metrics, model, first-day test forecast, index) of the kept seed
         self.started = time.perf_counter()
 
@@ -42,6 +50,10 @@ class SeedRuns:
         metrics = forecast.price_metrics(data.test.close, first_day(test_closes), data.test.prev_close)
         metrics.update(forecast.price_metrics(data.val.close, first_day(val_closes),
                                               data.val.prev_close, prefix="val"))
+        # The DM test is run once, on the seed-averaged losses (result()); a p-value per seed
+        # would only invite averaging p-values.
+        for key in ("test_dm_stat", "test_dm_pvalue", "val_dm_stat", "val_dm_pvalue"):
+            del metrics[key]
         metrics.update(seed=seed, epochs=len(seconds), seconds_per_epoch=float(np.mean(seconds)),
                        best_epoch=best_epoch + 1,
                        seconds_to_best=float(np.sum(seconds[: best_epoch + 1])),
@@ -52,6 +64,7 @@ class SeedRuns:
         self.per_seed.append(metrics)
         self.histories.append(history)
         self.epoch_seconds += list(seconds)
+        self.val_preds[f"seed_{seed}"] = first_day(val_closes)
         self.test_preds[f"seed_{seed}"] = first_day(test_closes)
         print(f"seed {seed}: test RMSE {metrics['test_rmse']:.2f}, Theil's U "
               f"{metrics['test_theil_u']:.3f}, direction {metrics['test_directional_accuracy']:.1%}")
@@ -65,21 +78,28 @@ class SeedRuns:
         """The kept seed's model."""
         return self.best[1]
 
+    def seed_dm(self, split, predictions: dict[str, np.ndarray]) -> tuple[float, float]:
+        """DM test against persistence of the squared errors averaged over seeds."""
+        return forecast.diebold_mariano_seeds(split.close, np.column_stack(list(predictions.values())),
+                                              (split.close - split.prev_close) ** 2)
+
     def result(self, **extra) -> dict:
-        """metrics.json: mean and std over seeds, each seed, the baselines, and `extra`."""
+        """metrics.json: mean and sample std over seeds of the validation and test metrics,
+        one DM test per split on the seed-averaged losses, each seed, the baselines, `extra`."""
         data = self.data
-        baselines = {name: forecast.price_metrics(data.test.close, pred, data.test.prev_close)
-                     for name, pred in forecast.baseline_predictions(data, data.test).items()}
+        train_seconds = round(time.perf_counter() - self.started, 2)  # before fitting the ridge
+        baselines, self.baseline_test_preds = forecast.baseline_results(data)
         if data.horizon > 1:
             baselines["persistence"]["test_rmse_by_step"] = np.sqrt(np.mean(
                 (data.test.prev_close[:, None] - data.test.future_close) ** 2, axis=0)).tolist()
-        summary = forecast.summarise_seeds(
-            [{k: v for k, v in m.items() if k in ("seconds_to_best", "latency_ms")
-              or (k.startswith("test_") and k != "test_rmse_by_step")} for m in self.per_seed])
+        summary = forecast.seed_summary(self.per_seed)
+        test_dm, val_dm = self.seed_dm(data.test, self.test_preds), self.seed_dm(data.val, self.val_preds)
         return {
-            **summary, "per_seed": self.per_seed, "baselines": baselines,
+            **summary, "test_dm_stat": test_dm[0], "test_dm_pvalue": test_dm[1],
+            "val_dm_stat": val_dm[0], "val_dm_pvalue": val_dm[1],
+            "per_seed": self.per_seed, "baselines": baselines,
             "seeds": len(self.per_seed), "seconds_per_epoch": float(np.mean(self.epoch_seconds)),
-            "train_seconds": round(time.perf_counter() - self.started, 2),
+            "train_seconds": train_seconds,
             "test_start": str(data.test.dates[0].date()), "test_end": str(data.test.dates[-1].date()),
             "test_days": len(data.test.y), "target": data.target, "horizon": data.horizon,
             "selected_seed": self.best[0]["seed"], **extra,
@@ -89,8 +109,9 @@ class SeedRuns:
         """Write metrics.json, history.json, predictions.csv and the two plots; print a summary."""
         training.write_json(out / "metrics.json", result)
         training.write_json(out / "history.json", {"seeds": self.histories})
-        training.write_csv(out / "predictions.csv",
-                           forecast.predictions_frame(self.data.test, self.test_preds))
+        baselines = {k: v for k, v in self.baseline_test_preds.items() if k != "persistence"}
+        training.write_csv(out / "predictions.csv",  # prev_close is persistence's forecast
+                           forecast.predictions_frame(self.data.test, {**baselines, **self.test_preds}))
         seed = self.best[0]["seed"]
         plotting.plot_forecast(self.data.test.dates, self.data.test.close,
                                {f"{label} (seed {seed})": self.best[2],
@@ -104,9 +125,10 @@ class SeedRuns:
                                   out / "loss_curve.png", xlabel="epoch",
                                   title=f"{title}: loss per epoch (seed {seed})",
                                   ylabel=f"MSE of the scaled {self.data.target}")
-        p = result["baselines"]["persistence"]
-        print(f"\ntest RMSE {result['test_rmse_mean']:.2f} +- {result['test_rmse_std']:.2f} "
+        p, r = result["baselines"]["persistence"], result["baselines"]["ridge"]
+        print(f"\ntest RMSE {result['test_rmse_mean']:.2f} +- {spread(result['test_rmse_std'], '{:.2f}')} "
               f"(persistence {p['test_rmse']:.2f}) | Theil's U {result['test_theil_u_mean']:.3f} "
-              f"+- {result['test_theil_u_std']:.3f} | direction "
+              f"+- {spread(result['test_theil_u_std'])} (ridge {r['test_theil_u']:.3f}) | DM p vs "
+              f"persistence {result['test_dm_pvalue']:.3f} | direction "
               f"{result['test_directional_accuracy_mean']:.1%} | {result['train_seconds']:.0f}s")
         print(f"results in {out}")

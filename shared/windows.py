@@ -11,14 +11,17 @@ so no validation or test value shapes them.
     data = make_dataset(add_indicators(prices), lookback=60, target="return")
     data.train.x  # (samples, lookback, features), scaled
     data.to_price(predictions, data.test)  # back to prices, whatever the target
+    save_preprocessing(data, run / PREPROCESSING)  # scalers + settings as JSON, for predict.py
 """
 
 from __future__ import annotations
 
+import json
+import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import joblib
 import numpy as np
 import pandas as pd
 from sklearn.preprocessing import StandardScaler
@@ -141,25 +144,87 @@ def latest_window(frame: pd.DataFrame, feature_scaler: StandardScaler, features:
     return window[np.newaxis].astype(np.float32)
 
 
-def save_preprocessing(data: Dataset, path: str | Path) -> None:
-    """What predict.py needs besides the network: scalers, feature list, window settings."""
-    joblib.dump({"feature_scaler": data.feature_scaler, "target_scaler": data.target_scaler,
-                 "features": data.features, "lookback": data.lookback, "target": data.target,
-                 "horizon": data.horizon}, path)
+PREPROCESSING = "preprocessing.json"
+PREPROCESSING_FORMAT = 1  # bump when the file's keys change
+
+
+def scaler_to_json(scaler: StandardScaler) -> dict:
+    """A fitted StandardScaler's statistics as plain lists (JSON keeps float64 exactly)."""
+    return {"mean": scaler.mean_.tolist(), "scale": scaler.scale_.tolist(),
+            "var": scaler.var_.tolist(), "n_samples_seen": int(scaler.n_samples_seen_)}
+
+
+def scaler_from_json(stats: dict) -> StandardScaler:
+    """The StandardScaler that `scaler_to_json` described: the same transform, bit for bit."""
+    scaler = StandardScaler()
+    scaler.mean_ = np.asarray(stats["mean"], dtype=np.float64)
+    scaler.scale_ = np.asarray(stats["scale"], dtype=np.float64)
+    scaler.var_ = np.asarray(stats["var"], dtype=np.float64)
+    scaler.n_features_in_ = len(scaler.mean_)
+    scaler.n_samples_seen_ = int(stats["n_samples_seen"])
+    if not len(scaler.mean_) == len(scaler.scale_) == len(scaler.var_) > 0:
+        raise ValueError("mean, scale and var differ in length")
+    return scaler
+
+
+def save_preprocessing(data: Dataset, path: str | Path) -> Path:
+    """What predict.py needs besides the network, as JSON (data, never code): both scalers'
+    statistics, the feature list and the window settings."""
+    state = {"format": PREPROCESSING_FORMAT, "features": list(data.features),
+             "lookback": int(data.lookback), "target": data.target, "horizon": int(data.horizon),
+             "feature_scaler": scaler_to_json(data.feature_scaler),
+             "target_scaler": scaler_to_json(data.target_scaler)}
+    text = json.dumps(state, indent=2, allow_nan=False) + "\n"
+    # Written atomically (temporary file, then rename), like every results file; done here
+    # rather than with shared.training so that the Keras stage needs no PyTorch to predict.
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as file:
+            file.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return path
 
 
 def load_preprocessing(run_dir: str | Path, model_file: str) -> dict:
-    """A run's preprocessing.joblib, refused with a one-line reason if the run lacks
-    `model_file` or was trained on another feature set."""
+    """A run's preprocessing.json with its scalers rebuilt, refused with a one-line reason if
+    the run lacks `model_file`, holds the old binary format, or was trained on another feature
+    set. Returns features, lookback, target, horizon, feature_scaler and target_scaler."""
     run_dir = Path(run_dir)
-    for name in (model_file, "preprocessing.joblib"):
-        if not (run_dir / name).is_file():
-            raise UserError(f"no {name} in {run_dir}; train one with `python train.py`")
-    prep = joblib.load(run_dir / "preprocessing.joblib")
+    path = run_dir / PREPROCESSING
+    if not (run_dir / model_file).is_file():
+        raise UserError(f"no {model_file} in {run_dir}; train one with `python train.py`")
+    old = sorted(p.name for p in run_dir.glob("preprocessing.*") if p.name != PREPROCESSING)
+    if not path.is_file() and old:
+        # Runs before the JSON format saved the scalers as Python objects, and reading those
+        # back can run code that the file names: never read them.
+        raise UserError(f"{run_dir} holds {old[0]}, an old format that is no longer read "
+                        "(loading it could run code); retrain with `python train.py`, which "
+                        f"writes {PREPROCESSING}")
+    if not path.is_file():
+        raise UserError(f"no {PREPROCESSING} in {run_dir}; train one with `python train.py`")
+    try:
+        state = json.loads(path.read_text(encoding="utf-8"))
+        if state["format"] != PREPROCESSING_FORMAT:
+            raise ValueError(f"format {state['format']}, expected {PREPROCESSING_FORMAT}")
+        prep = {"features": [str(f) for f in state["features"]], "lookback": int(state["lookback"]),
+                "target": str(state["target"]), "horizon": int(state["horizon"]),
+                "feature_scaler": scaler_from_json(state["feature_scaler"]),
+                "target_scaler": scaler_from_json(state["target_scaler"])}
+    except (ValueError, KeyError, TypeError) as err:  # JSONDecodeError is a ValueError
+        raise UserError(f"{path} is not a preprocessing file this version writes ({err}); "
+                        "retrain with `python train.py`") from None
     if prep["features"] != FEATURES:
         raise UserError(f"{run_dir} was trained on a different feature set "
                         f"({len(prep['features'])} features, now {len(FEATURES)}); retrain it")
-    return {"horizon": 1, **prep}
+    if prep["feature_scaler"].n_features_in_ != len(FEATURES):
+        raise UserError(f"{path} has a feature scaler for {prep['feature_scaler'].n_features_in_} "
+                        f"features, not {len(FEATURES)}; retrain with `python train.py`")
+    return prep
 
 
 def describe(data: Dataset, name: str) -> str:

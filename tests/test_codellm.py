@@ -1,5 +1,6 @@
 """CodeLLM: the transformer's mechanics (shapes, causal mask, attention, positions), then
-train.py, predict.py and compare.py as a user runs them, in subprocesses with --smoke."""
+train.py and predict.py as a user runs them, in subprocesses with --smoke (compare.py: see
+test_compare.py)."""
 
 import math
 
@@ -8,10 +9,10 @@ import pytest
 import torch
 from conftest import ROOT, assert_one_line_error, read_json, run_script
 
-from shared import market
+from shared import features, market
 from shared.config import load_stage_config
 
-TRAIN, PREDICT, COMPARE = "CodeLLM/train.py", "CodeLLM/predict.py", "CodeLLM/compare.py"
+TRAIN, PREDICT = "CodeLLM/train.py", "CodeLLM/predict.py"
 models = load_stage_config(ROOT / "CodeLLM" / "model.py")  # by path: stages share module names
 
 
@@ -97,7 +98,7 @@ def smoke_run(tmp_path_factory):
 def test_smoke_writes_every_artifact(smoke_run):
     run, proc = smoke_run
     for name in ("config.json", "metrics.json", "history.json", "predictions.csv",
-                 "predictions.png", "loss_curve.png", "model.pt", "preprocessing.joblib",
+                 "predictions.png", "loss_curve.png", "model.pt", "preprocessing.json",
                  "attention_by_lag.png", "attention_cross.png", "attention_encoder.png"):
         assert (run / name).is_file(), name
     m = read_json(run / "metrics.json")
@@ -105,7 +106,9 @@ def test_smoke_writes_every_artifact(smoke_run):
                 "latency_ms_mean", "seconds_to_best_mean"):
         assert math.isfinite(m[key]) and m[key] > 0, key
     assert m["test_end"] == "2013-03-01" and m["model"] == "transformer"
-    assert m["baselines"]["persistence"]["test_theil_u"] == pytest.approx(1.0)
+    r = m["recipe"]  # the transformer keeps its own recipe (tests/test_recipes.py)
+    assert (r["optimizer"], r["warmup_steps"], r["grad_clip"], r["dropout"]) == ("AdamW", 50, 1.0, 0.1)
+    assert read_json(run / "config.json")["dropout"] == 0.1  # the value the run resolved
     a = m["attention"]
     assert sum(a["by_lag_mean"]) == pytest.approx(1.0, abs=1e-5)  # the lookback of --smoke
     assert len(a["by_lag_mean"]) == read_json(run / "config.json")["lookback"] == 20
@@ -135,6 +138,12 @@ def test_multi_step_training_and_prediction(tmp_path):
     by_step = m["per_seed"][0]["test_rmse_by_step"]
     assert len(by_step) == 3 and by_step[0] == pytest.approx(m["test_rmse_mean"])
     assert len(m["baselines"]["persistence"]["test_rmse_by_step"]) == 3
+    r = m["recipe"]  # the control trains with stage 3's Keras recipe
+    assert (r["optimizer"], r["adam_epsilon"], r["weight_decay"], r["warmup_steps"],
+            r["grad_clip"], r["dropout"]) == ("Adam", 1e-7, 0.0, 0, None, 0.2)
+    # Keras's count: one bias per gate (bias_hh is frozen at 0); --smoke: 8 units, dense 4.
+    n = len(features.FEATURES)
+    assert m["params"] == 4 * 8 * (n + 8 + 1) + (8 * 4 + 4) + (4 * 3 + 3)
     out = run_script(PREDICT, "--run-dir", tmp_path / "h3").stdout  # default: the horizon
     assert out.count("forecast close") == 3 and "uncertainty" not in out
 
@@ -152,32 +161,3 @@ def test_bad_inputs(tmp_path):
     ):
         proc = run_script(TRAIN, "--smoke", *flags, "--out-dir", tmp_path, check=False)
         assert_one_line_error(proc, fragment)
-
-
-@pytest.mark.slow
-def test_compare_smoke_writes_a_writeup_from_the_metrics(tmp_path):
-    out, docs = tmp_path / "runs", tmp_path / "docs"
-    run_script(COMPARE, "--smoke", "--out-dir", out, "--docs-dir", docs, timeout=900)
-    runs = out / "smoke-compare-goog"
-    c = read_json(runs / "comparison.json")
-    text = (docs / "stage3-vs-stage4.md").read_text(encoding="utf-8")
-    for key, folder in (("keras-lstm", "keras-lstm"), ("torch-lstm", "torch-lstm"),
-                        ("transformer", "transformer")):
-        m = read_json(runs / folder / "metrics.json")
-        assert c["models"][key]["test_rmse_mean"] == m["test_rmse_mean"]
-        assert f"{m['test_rmse_mean']:.2f} ± {m['test_rmse_std']:.2f}" in text
-        assert f"{m['test_theil_u_mean']:.3f}" in text and f"{m['params']:,}" in text
-    persistence = read_json(runs / "transformer" / "metrics.json")["baselines"]["persistence"]
-    assert f"| persistence | {persistence['test_rmse']:.2f} |" in text  # GOOG: above 10
-    for pair in c["pairs"]:
-        assert f"{pair['dm_pvalue']:.3f}" in text
-    for name in ("theil_u", "predictions", "seconds_per_epoch", "attention_by_lag",
-                 "attention_cross"):
-        assert (docs / "img" / f"compare-goog-{name}.png").stat().st_size > 5000, name
-    assert "## Conclusion" in text and "persistence" in text
-    # --report-only --check: the write-up matches its comparison.json, and notices an edit.
-    check = ["--smoke", "--report-only", "--check", "--out-dir", out, "--docs-dir", docs]
-    assert run_script(COMPARE, *check, check=False).returncode == 0
-    (docs / "stage3-vs-stage4.md").write_text(text.replace("Conclusion", "Verdict"), encoding="utf-8")
-    assert run_script(COMPARE, *check, check=False).returncode == 1
-    assert_one_line_error(run_script(COMPARE, "--ticker", "TSLA", check=False), "bundled data")

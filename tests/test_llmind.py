@@ -1,10 +1,14 @@
-"""LLMind: the grouped stratified split, the CSV loader and label mapping, both baselines on a
-tiny set, a smoke fine-tune that predict.py then loads, and the promised one-line errors."""
+"""LLMind: the grouped stratified split (no text in two splits), the CSV loader and label
+mapping, both baselines on a tiny set and their C search, a smoke fine-tune whose
+predictions.csv reproduces its metrics and that predict.py then loads, safetensors-only loading,
+validation-only tuning, and the promised one-line errors. The statistics are in
+test_llmind_significance.py."""
 
 from __future__ import annotations
 
 import os
 import shutil
+import sys
 
 import numpy as np
 import pandas as pd
@@ -43,9 +47,31 @@ def test_bundled_corpus_drops_plot_rows(bundled):
     assert bundled["text"].str.len().min() > 0
 
 
+def same_sentence(text: str) -> str:
+    """Case and whitespace normalised, written apart from data.normalise (str methods, not pandas)."""
+    return " ".join(text.lower().split())
+
+
+def test_no_sentence_is_in_two_splits(bundled):
+    """The leak of issue 16: the film under two names put 36 test sentences word for word into
+    training. Compare the texts themselves, not the group names."""
+    parts = data.split(bundled, seed=42)
+    texts = {name: {same_sentence(t) for t in p["text"]} for name, p in parts.items()}
+    assert not texts["train"] & texts["test"]
+    assert not texts["train"] & texts["validation"]
+    assert not texts["validation"] & texts["test"]
+    # Every distinct sentence is kept exactly once (the bundled corpus has no sentence with two
+    # labels): 12,808 rows hold 57 repeated copies.
+    distinct = {same_sentence(t) for t in bundled["text"]}
+    assert sum(len(p) for p in parts.values()) == len(distinct) == len(bundled) - 57
+    assert all(len(texts[name]) == len(p) for name, p in parts.items())
+    # Both names of the film end up on the same side.
+    padre = {name for name, p in parts.items() if p["group"].str.contains("padre_amaro").any()}
+    assert len(padre) == 1
+
+
 def test_split_is_stratified_and_grouped_by_movie(bundled):
     parts = data.split(bundled, seed=42)
-    assert sum(len(p) for p in parts.values()) == len(bundled)
     movies = {name: set(p["group"]) for name, p in parts.items()}
     assert not movies["train"] & movies["validation"]
     assert not movies["train"] & movies["test"]
@@ -58,6 +84,48 @@ def test_split_is_stratified_and_grouped_by_movie(bundled):
     assert shares["validation"] == pytest.approx(0.1, abs=0.03)
     again = data.split(bundled, seed=42)
     assert again["test"]["text"].tolist() == parts["test"]["text"].tolist()  # fixed split
+
+
+def test_link_groups_joins_groups_that_share_a_text():
+    frame = pd.DataFrame({"group": ["a", "a", "b", "c", "d", "e"],
+                          "text": ["x", "y", " Y ", "z", "X", "w"], "label": ["p"] * 6})
+    ids = data.link_groups(frame)
+    # a-b through "y"/" Y ", a-d through "x"/"X"; c and e share nothing with anyone.
+    assert ids[0] == ids[1] == ids[2] == ids[4]
+    assert len({ids[0], ids[3], ids[5]}) == 3
+
+
+def test_prepare_drops_repeats_and_contradictions():
+    frame = pd.DataFrame({
+        "text": ["Good film", "good  FILM", "bad film", "Bad film", "fine", "meh", "meh"],
+        "label": ["pos", "pos", "neg", "pos", "pos", "neg", "neg"],
+        "group": ["g1", "g2", "g3", "g4", "g5", "g6", "g6"]})
+    kept, info = data.prepare(frame)
+    # "good film": the first copy stays; "bad film" has two labels: both copies go; "meh" twice
+    # in one group: one stays.
+    assert kept["text"].tolist() == ["Good film", "fine", "meh"]
+    assert info["data_repeated_dropped"] == 2 and info["data_conflicting_dropped"] == 2
+    assert info["data_groups"] == 6 and info["data_split_groups"] == 4  # g1+g2, g3+g4, g5, g6
+
+
+@pytest.mark.parametrize("with_groups", [True, False])
+def test_csv_split_keeps_repeated_texts_in_one_split(tmp_path, with_groups):
+    """A --data CSV whose sentences repeat across authors (different case and spacing): every
+    text lands in one split only, with or without --group-column."""
+    rng = np.random.default_rng(3)
+    rows = [(f"{rng.choice(GOOD if i % 2 else BAD)} number {i}", "pos" if i % 2 else "neg",
+             f"author{i // 2}") for i in range(120)]
+    # The same 20 sentences again, by other authors, shouting and with extra spaces.
+    rows += [(text.upper().replace(" ", "   "), label, f"other{j}")
+             for j, (text, label, _) in enumerate(rows[:20])]
+    path = tmp_path / "repeats.csv"
+    pd.DataFrame(rows, columns=["review", "stars", "author"]).to_csv(path, index=False)
+    frame = data.load_csv(path, "review", "stars", "author" if with_groups else None)
+    kept, info = data.prepare(frame)
+    assert info["data_repeated_dropped"] == 20 and len(kept) == 120
+    parts = data.split(kept, seed=0)
+    seen = [same_sentence(t) for p in parts.values() for t in p["text"]]
+    assert len(seen) == len(set(seen)) == 120
 
 
 def test_cap_keeps_every_label(bundled):
@@ -114,21 +182,69 @@ def tiny_splits():
     return texts, y, labels.names
 
 
-def test_tfidf_baseline_on_a_tiny_set(tiny_splits, monkeypatch):
+@pytest.fixture
+def baselines(monkeypatch):
     monkeypatch.syspath_prepend(str(ROOT / "LLMind"))
-    baselines = load_stage_config(ROOT / "LLMind" / "baselines.py")
-    result = baselines.tfidf_logreg(*tiny_splits)
+    return load_stage_config(ROOT / "LLMind" / "baselines.py")
+
+
+def test_tfidf_baseline_on_a_tiny_set(tiny_splits, baselines):
+    result, predicted = baselines.tfidf_logreg(*tiny_splits)
+    texts, y, _ = tiny_splits
     assert result["test_accuracy"] == 1.0 and result["test_macro_f1"] == 1.0
-    assert np.asarray(result["test_confusion"]).sum() == len(tiny_splits[0]["test"])
-    assert result["C"] in baselines.C_GRID
+    assert predicted.tolist() == y["test"].tolist()  # the predictions behind that accuracy
+    assert np.asarray(result["test_confusion"]).sum() == len(texts["test"])
+    assert result["C"] in result["C_grid"] and set(baselines.C_GRID) <= set(result["C_grid"])
 
 
-def test_frozen_encoder_baseline_on_a_tiny_set(tiny_splits, monkeypatch):
-    monkeypatch.syspath_prepend(str(ROOT / "LLMind"))
-    baselines = load_stage_config(ROOT / "LLMind" / "baselines.py")
-    result = baselines.frozen_encoder_logreg(*tiny_splits, model="bundled", max_length=32)
+def fake_score(peak: float):
+    """A validation score that falls off on both sides of C = peak, and counts its calls."""
+    calls = []
+
+    def score(c):
+        calls.append(c)
+        return -abs(np.log(c) - np.log(peak)), None
+    return score, calls
+
+
+def test_choose_c_extends_the_grid_past_an_edge(baselines):
+    step, top = baselines.C_STEP, baselines.C_GRID[-1]
+    score, calls = fake_score(top * step**2)  # two steps beyond the grid's top
+    best, _, grid = baselines.choose_c(score)
+    assert best == top * step**2 and grid[-1] == top * step**3  # inside: one more step above
+    assert len(calls) == len(baselines.C_GRID) + 3
+    score, _ = fake_score(baselines.C_GRID[0] / step)
+    best, _, grid = baselines.choose_c(score)
+    assert best == baselines.C_GRID[0] / step and grid[0] == best / step
+    score, _ = fake_score(baselines.C_GRID[3])  # inside already: nothing added
+    assert baselines.choose_c(score)[2] == list(baselines.C_GRID)
+
+
+def test_choose_c_stops_at_its_limits_and_breaks_ties_to_the_smaller_c(baselines):
+    score, _ = fake_score(baselines.C_LIMITS[1] * 100)
+    best, _, grid = baselines.choose_c(score)
+    assert best == grid[-1] == baselines.C_LIMITS[1]
+    best, _, grid = baselines.choose_c(lambda c: (0.5, None))  # every C alike: the strongest penalty
+    assert best == grid[0] == baselines.C_LIMITS[0]
+
+
+@pytest.mark.slow
+def test_tfidf_c_on_the_bundled_data_is_inside_its_grid(bundled, baselines):
+    """Issue 16: the chosen C must not sit at the grid's edge (it did: 16 of 0.25..16)."""
+    parts = data.split(bundled, seed=42)
+    labels = data.LabelMap(parts["train"]["label"])
+    texts = {name: p["text"].tolist() for name, p in parts.items()}
+    y = {name: labels.encode(p["label"]) for name, p in parts.items()}
+    result, _ = baselines.tfidf_logreg(texts, y, labels.names)
+    assert not result["C_at_edge"]
+    assert result["C_grid"][0] < result["C"] < result["C_grid"][-1]
+
+
+def test_frozen_encoder_baseline_on_a_tiny_set(tiny_splits, baselines):
+    result, predicted = baselines.frozen_encoder_logreg(*tiny_splits, model="bundled", max_length=32)
     # Obvious sentiment words: pretrained sentence embeddings separate them with a linear model.
     assert result["test_accuracy"] >= 0.9
+    assert (predicted == tiny_splits[1]["test"]).mean() == result["test_accuracy"]
     assert result["features"] == 384
     assert set(result["test_report"]) >= {"neg", "pos", "macro avg"}
 
@@ -142,22 +258,52 @@ def smoke_run(tmp_path_factory):
 
 
 @pytest.mark.slow
-def test_smoke_fine_tune_writes_every_artifact(smoke_run):
+def test_smoke_fine_tune_writes_every_artifact(smoke_run, bundled):
     run, proc = smoke_run
     for name in ("config.json", "metrics.json", "history.json", "confusion.png", "validation.png",
-                 "model/config.json", "model/model.safetensors", "model/tokenizer.json"):
+                 "predictions.csv", "model/config.json", "model/model.safetensors",
+                 "model/tokenizer.json"):
         assert (run / name).is_file(), name
+    assert not list((run / "model").glob("*.bin"))  # weights in safetensors only
     m = read_json(run / "metrics.json")
     assert m["labels"] == ["fresh", "rotten"] and m["train_sentences"] == 96
     assert m["test_sentences"] == 64 and m["epochs_run"] == 1
-    for key in ("test_accuracy", "test_macro_f1", "val_macro_f1"):
-        assert 0 <= m[key] <= 1, key
     assert m["train_seconds"] > 0 and 0 < m["params_trained"] < m["params"]
     assert set(m["baselines"]) == {"tfidf_logreg", "frozen_encoder_logreg", "tfidf_logreg_full_train"}
     assert set(m["test_report"]) >= {"fresh", "rotten", "macro avg"}
     assert np.asarray(m["test_confusion"]).sum() == 64
+    assert m["data_repeated_dropped"] == len(bundled) - bundled["text"].map(same_sentence).nunique()
     assert "fine-tuned: test accuracy" in proc.stdout
     assert list((run / "checkpoints").glob("checkpoint-*"))  # what --resume continues from
+
+
+@pytest.mark.slow
+def test_predictions_csv_reproduces_the_metrics(smoke_run):
+    """Every accuracy, confusion matrix and McNemar count in metrics.json, recomputed from the
+    per-sentence predictions; the test sentences are the capped test split, in its order."""
+    run, _ = smoke_run
+    m = read_json(run / "metrics.json")
+    table = pd.read_csv(run / "predictions.csv", keep_default_na=False)
+    assert len(table) == 64 and list(table.columns[:3]) == ["text", "label", "finetuned"]
+    expected = data.cap(data.split(data.load_bundled(), seed=42)["test"], 64, seed=42)
+    assert table["text"].tolist() == expected["text"].tolist()
+    assert table["label"].tolist() == expected["label"].tolist()
+    results = {"finetuned": m, **m["baselines"]}
+    assert set(table.columns[2:]) == set(results)
+    right = {name: table[name] == table["label"] for name in results}
+    for name, r in results.items():
+        assert right[name].mean() == pytest.approx(r["test_accuracy"]), name
+        confusion = pd.crosstab(table["label"], table[name]).reindex(
+            index=m["labels"], columns=m["labels"], fill_value=0)
+        assert confusion.to_numpy().tolist() == r["test_confusion"], name
+        low, high = r["test_accuracy_ci95"]
+        assert low <= r["test_accuracy"] <= high and low < high
+    for name, c in m["comparisons"].items():
+        assert c["reference_only_correct"] == (right["finetuned"] & ~right[name]).sum()
+        assert c["baseline_only_correct"] == (~right["finetuned"] & right[name]).sum()
+        assert c["accuracy_difference"] == pytest.approx(right["finetuned"].mean() - right[name].mean())
+        assert c["mcnemar_p"] <= c["mcnemar_p_holm"] <= 1
+    assert m["significance"]["resamples"] == 2000 and m["significance"]["alpha"] == 0.05
 
 
 @pytest.mark.slow
@@ -175,6 +321,35 @@ def test_predict_loads_the_smoke_model(smoke_run, tmp_path):
     proc = run_script(PREDICT, "--model-dir", run / "model", "--file", csv, "--label-column", "label",
                       check=False)
     assert_one_line_error(proc, "'meh' that the model does not know")
+
+
+class WritesAFile:
+    """Unpickling this would create `marker`: what a crafted pytorch_model.bin can do."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (str(self.marker), "w"))
+
+
+@pytest.mark.slow
+def test_a_folder_with_only_a_bin_file_is_refused_unopened(smoke_run, tmp_path, monkeypatch):
+    import torch
+
+    run, _ = smoke_run
+    folder = tmp_path / "old-model"
+    shutil.copytree(run / "model", folder)
+    (folder / "model.safetensors").unlink()
+    marker = tmp_path / "code-ran"
+    torch.save({"weights": WritesAFile(marker)}, folder / "pytorch_model.bin")
+    proc = run_script(PREDICT, "--model-dir", folder, "some sentence", check=False)
+    assert_one_line_error(proc, "no model.safetensors")
+    monkeypatch.syspath_prepend(str(ROOT / "LLMind"))
+    pretrained = load_stage_config(ROOT / "LLMind" / "pretrained.py")
+    with pytest.raises(UserError, match="no .safetensors weights"):
+        pretrained.load(str(folder), "classifier", num_labels=2)
+    assert not marker.exists()
 
 
 @pytest.mark.slow
@@ -229,6 +404,85 @@ def test_tokenizer_quest_coverage_numbers(monkeypatch):
     assert c["whole_word_share_running"] == 0.5  # good, good of 4 running words
     assert c["whole_word_share_distinct"] == pytest.approx(1 / 3)
     assert c["pieces_per_word"] == 5 / 4 and c["unknown_per_word"] == 1 / 4
+
+
+STAGE_MODULES = ("train", "tune", "config", "data", "baselines", "plots", "pretrained", "significance")
+
+
+@pytest.mark.slow
+def test_tuning_never_scores_the_test_split(tmp_path, monkeypatch):
+    """tune.py runs each candidate with --no-score-test --no-baselines: the Trainer's predict
+    (the only way the test split is scored) must never run; the summary names the default."""
+    import transformers
+
+    def no_test(*args, **kwargs):
+        raise AssertionError("tuning scored a split with Trainer.predict")
+
+    monkeypatch.setattr(transformers.Trainer, "predict", no_test)
+    monkeypatch.syspath_prepend(str(ROOT / "LLMind"))
+    for name in STAGE_MODULES:  # this stage's modules, not another stage's of the same name
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    tune = load_stage_config(ROOT / "LLMind" / "tune.py")
+    result = tune.main(["--smoke", "--out-dir", str(tmp_path), "--candidates",
+                        "capped-frozen-4,full-3-epochs"])
+    assert result["order"] == ["capped-frozen-4", "full-3-epochs"]
+    assert result["default"] == "full-3-epochs"  # config.py: every sentence, 0 frozen, 3 epochs
+    capped = result["candidates"]["capped-frozen-4"]
+    assert capped["settings"] == {"epochs": 2, "freeze_layers": 4, "max_train_samples": 5000}
+    assert capped["train_sentences"] == 32 and capped["params_trained"] < \
+        result["candidates"]["full-3-epochs"]["params_trained"]
+    assert all(len(r["val_macro_f1_by_epoch"]) == 1 for r in result["candidates"].values())
+    assert not any(key.startswith("test") for r in result["candidates"].values() for key in r)
+    # The candidates' scratch runs (models, checkpoints) are gone; only the summary stays.
+    assert [p.name for p in (tmp_path / "tuning").iterdir()] == ["metrics.json"]
+    assert read_json(tmp_path / "tuning" / "metrics.json")["best"] in result["order"]
+
+
+def test_tune_rejects_an_unknown_candidate():
+    proc = run_script("LLMind/tune.py", "--candidates", "bigger", check=False)
+    assert_one_line_error(proc, "--candidates bigger", "full-3-epochs")
+
+
+@pytest.mark.slow
+def test_report_renders_intervals_mcnemar_and_c(smoke_run):
+    run, _ = smoke_run
+    report = load_stage_config(ROOT / "LLMind" / "report.py")
+    m = {**read_json(run / "metrics.json"), "freeze_layers": 4}
+    tests = report.significance_section(m)
+    text = report.results_table(m) + report.summary(m) + tests
+    low, high = m["test_accuracy_ci95"]
+    assert f"{m['test_accuracy']:.1%} [{100 * low:.1f}%, {100 * high:.1f}%]" in text
+    assert "top 2 of 6 layers" in text
+    assert f"{m['data_repeated_dropped']} repeated copies" in text
+    for name, c in m["comparisons"].items():
+        row = next(line for line in tests.splitlines() if line.startswith(f"| {report.BASELINES[name]} |"))
+        cells = [cell.strip() for cell in row.strip("|").split("|")]
+        assert cells[1:3] == [str(c["reference_only_correct"]), str(c["baseline_only_correct"])]
+        assert cells[4:6] == [f"{c['mcnemar_p']:.2g}", f"{c['mcnemar_p_holm']:.2g}"]
+        assert (cells[6] == "no significant difference") == (not c["significant"])
+    assert "Holm correction across these 3 tests" in text
+    old = {k: v for k, v in m.items() if k not in ("comparisons", "significance")}
+    assert report.significance_section(old) is None  # older metrics: the section is left out
+
+
+def test_report_tuning_section_by_hand():
+    report = load_stage_config(ROOT / "LLMind" / "report.py")
+
+    def candidate(f1, freeze, epochs, by_epoch):
+        return {"description": "d", "settings": {"freeze_layers": freeze, "epochs": epochs,
+                                                 "max_train_samples": None},
+                "train_sentences": 100, "validation_sentences": 50, "val_accuracy": f1,
+                "val_macro_f1": f1, "val_macro_f1_by_epoch": by_epoch, "best_epoch": len(by_epoch),
+                "epochs_run": len(by_epoch), "train_seconds": 10.0}
+
+    t = {"order": ["a", "b"], "best": "a", "default": "b", "seed": 42, "smoke": False,
+         "candidates": {"a": candidate(0.84, 3, 1, [0.84]), "b": candidate(0.83, 0, 2, [0.80, 0.83])}}
+    text = report.tuning_section(t)
+    assert "Highest validation macro-F1: `a` (0.840)" in text
+    assert "config.py's default, `b`, scored 0.830, 0.010 below it." in text
+    assert "| `b` (default) | d | 100 | all 6 | 2 | 83.0% | 0.830 | 0.800, 0.830 | 10 |" in text
+    assert "The default's best validation epoch was its last (2)." in text
+    assert "Not measured yet" in report.tuning_section(None)
 
 
 def test_readme_results_match_the_reference_run():

@@ -16,11 +16,65 @@ def test_bundled_goog_series():
     assert prices.index[0] == pd.Timestamp("2004-08-19")
     assert prices.index[-1] == pd.Timestamp("2013-03-01")
     assert prices.index.is_monotonic_increasing and prices.index.is_unique
-    assert list(prices.columns[:5]) == market.COLUMNS
+    assert list(prices.columns) == market.COLUMNS
+    # GOOG's Adj Close is half its close on every row (the 2014 split, after this data ends):
+    # anchored on the last row, that adjusts nothing, so these are the traded prices.
     assert prices.loc["2004-08-19", "close"] == pytest.approx(100.335)
+    assert prices.loc["2013-03-01", "close"] == pytest.approx(806.19)
     assert len(market.load_prices(ticker="msft")) > 3000
     with pytest.raises(UserError, match="not in the bundled data"):
         market.load_prices(ticker="TSLA")
+
+
+@pytest.fixture(scope="module")
+def bundled_raw():
+    table = pd.read_csv(market.bundled_path(), parse_dates=["Date"])
+    return {t: g.set_index("Date") for t, g in table.groupby("Ticker")}
+
+
+def test_bundled_msft_is_back_adjusted_with_its_adj_close(bundled_raw):
+    raw, prices = bundled_raw["MSFT"], market.load_prices(ticker="MSFT")
+    assert raw.loc["2003-02-18", "Close"] / raw.loc["2003-02-14", "Close"] < 0.52  # the 2:1 split
+    # The adjusted close is the file's Adj Close, rescaled so that the last day is unchanged.
+    anchor = raw["Close"].iloc[-1] / raw["Adj Close"].iloc[-1]
+    np.testing.assert_allclose(prices["close"], raw["Adj Close"] * anchor, rtol=1e-12)
+    assert prices["close"].iloc[-1] == raw["Close"].iloc[-1]
+    # Every price of a day is scaled alike and volume inversely: dollar volume is unchanged.
+    factor = prices["close"] / raw["Close"]
+    for column in ("Open", "High", "Low"):
+        np.testing.assert_allclose(prices[column.lower()], raw[column] * factor, rtol=1e-12)
+    np.testing.assert_allclose(prices["volume"] * prices["close"], raw["Volume"] * raw["Close"],
+                               rtol=1e-12)
+    assert factor.loc["2003-02-14"] / factor.loc["2003-02-18"] == pytest.approx(0.5, rel=0.01)
+
+
+@pytest.mark.parametrize("ticker, split_days", [("MSFT", ["2003-02-18"]),
+                                                ("AAPL", ["2000-06-21", "2005-02-28"])])
+def test_bundled_splits_leave_no_jump(bundled_raw, ticker, split_days):
+    raw_moves = np.log(bundled_raw[ticker]["Close"]).diff()
+    moves = np.log(market.load_prices(ticker=ticker)["close"]).diff()
+    for day in split_days:
+        assert raw_moves.loc[day] < -0.59 and abs(moves.loc[day]) < 0.1
+    big = moves[moves.abs() > 0.3].index.strftime("%Y-%m-%d").tolist()
+    # AAPL's one big day left is real: it fell by half on 2000-09-29 (a profit warning), and
+    # its Adj Close falls alike.
+    assert big == ([] if ticker == "MSFT" else ["2000-09-29"])
+
+
+def test_a_split_without_an_adjusted_close_stops_unless_allowed(bundled_raw, tmp_path):
+    raw = bundled_raw["MSFT"].drop(columns=["Ticker", "Adj Close"])
+    raw.to_csv(tmp_path / "msft.csv")
+    with pytest.raises(UserError) as err:
+        market.load_prices(csv=tmp_path / "msft.csv")
+    assert str(err.value) == (
+        f"--csv {tmp_path / 'msft.csv'}: the close falls from 48.30 to 24.96 on 2003-02-18 (line "
+        "745, ratio 0.52), which looks like a 2:1 stock split; add an 'Adj Close' column "
+        "(back-adjusted prices), or pass --allow-splits to keep it on purpose")
+    kept = market.load_prices(csv=tmp_path / "msft.csv", allow_splits=True)
+    assert kept.loc["2003-02-18", "close"] == 24.96 and len(kept) == len(raw)
+    # With the range cut before the split, nothing is split-like.
+    assert market.load_prices(csv=tmp_path / "msft.csv", end="2003-02-14").index[-1] == \
+        pd.Timestamp("2003-02-14")
 
 
 def _write(path, text):
@@ -28,16 +82,19 @@ def _write(path, text):
     return path
 
 
-def test_csv_loader_is_case_insensitive_and_sorts(tmp_path, capsys):
-    path = _write(tmp_path / "p.csv", "date,OPEN,High,low,Close,Volume,Adj Close\n"
-                  "2020-01-03,2,3,1,2.5,100,2.4\n2020-01-02,1,2,0.5,1.5,90,1.4\n"
-                  "2020-01-03,2,3,1,2.6,100,2.5\n")
+def test_csv_loader_is_case_insensitive_sorts_and_adjusts(tmp_path, capsys):
+    path = _write(tmp_path / "p.csv", "date,OPEN,High,low,Close,Volume,Adj_Close\n"
+                  "2020-01-03,2,3,1,2.5,100,2.5\n2020-01-02,1,2,0.5,1.5,90,1.4\n"
+                  "2020-01-03,2,3,1,2.5,100,2.5\n")
     prices = market.load_prices(csv=path)
     assert list(prices.index.strftime("%Y-%m-%d")) == ["2020-01-02", "2020-01-03"]
-    assert prices["close"].tolist() == [1.5, 2.6]  # the duplicate's last row is kept
-    assert "adj_close" in prices.columns
+    assert list(prices.columns) == market.COLUMNS
+    # Day 1's factor is 1.4 / 1.5 (the last day's is 1): every price times it, volume over it.
+    assert prices.iloc[0].tolist() == pytest.approx([1.4 / 1.5, 2 * 1.4 / 1.5, 0.5 * 1.4 / 1.5,
+                                                     1.4, 90 * 1.5 / 1.4])
+    assert prices.iloc[1].tolist() == [2.0, 3.0, 1.0, 2.5, 100.0]
     err = capsys.readouterr().err
-    assert "not in order" in err and "duplicated date" in err
+    assert "not in order" in err and "1 repeated row(s) dropped, e.g. line 4" in err
 
 
 def test_csv_loader_errors(tmp_path):
@@ -70,6 +127,14 @@ def test_indicators_by_hand():
     r = features.rsi(pd.Series([1.0, 2.0, 3.0, 2.0, 3.0]), 2)
     assert r.tolist()[2:] == pytest.approx([100.0, 50.0, 75.0])
     assert r.iloc[:2].isna().all()
+    # Window 3, where Wilder's seed (the simple mean of the first 3 changes) differs from an
+    # EMA started on the first change: changes +1, -0.5, +1, -0.5, +1. Day 3: gain 2/3, loss
+    # 1/6, RS 4 -> 80. Day 4: gain (2/3*2 + 0)/3 = 4/9, loss (1/6*2 + 0.5)/3 = 5/18, RS 1.6 ->
+    # 800/13. Day 5: gain (4/9*2 + 1)/3 = 17/27, loss (5/18*2)/3 = 5/27, RS 3.4 -> 850/11.
+    r = features.rsi(pd.Series([10.0, 11.0, 10.5, 11.5, 11.0, 12.0]), 3)
+    assert r.iloc[:3].isna().all()
+    assert r.tolist()[3:] == pytest.approx([80.0, 800 / 13, 850 / 11], rel=1e-12)
+    assert features.rsi(pd.Series([5.0] * 6), 3).tolist()[3:] == [50.0] * 3  # no moves at all
     m = features.macd(pd.Series([1.0, 2.0, 3.0]), fast=1, slow=3, signal=1)
     assert m["macd"].tolist() == [0.0, 0.5, 0.75]  # close - EMA3
     assert m["macd_hist"].tolist() == [0.0, 0.0, 0.0]  # a span-1 signal equals the line
@@ -91,6 +156,56 @@ def test_add_indicators_drops_warmup_and_uses_only_the_past():
     changed.iloc[-1, :] *= 3
     again = features.add_indicators(changed)
     pd.testing.assert_frame_equal(frame.iloc[:-1], again.iloc[:-1])
+
+
+def _wilder_rsi_loop(closes, n):
+    """Wilder's RSI as he defined it, in plain Python: an independent check of features.rsi."""
+    changes = [b - a for a, b in zip(closes[:-1], closes[1:], strict=True)]
+    gains, losses = [max(c, 0.0) for c in changes], [max(-c, 0.0) for c in changes]
+    avg_gain, avg_loss = sum(gains[:n]) / n, sum(losses[:n]) / n
+    out = [None] * n + [100 - 100 / (1 + avg_gain / avg_loss)]
+    for gain, loss in zip(gains[n:], losses[n:], strict=True):
+        avg_gain, avg_loss = (avg_gain * (n - 1) + gain) / n, (avg_loss * (n - 1) + loss) / n
+        out.append(100 - 100 / (1 + avg_gain / avg_loss))
+    return out
+
+
+def test_rsi_is_wilders_on_real_rows():
+    closes = market.load_prices()["close"].iloc[:300]
+    expected = _wilder_rsi_loop(closes.tolist(), 14)
+    got = features.rsi(closes, 14)
+    assert got.iloc[:14].isna().all()
+    np.testing.assert_allclose(got.iloc[14:], expected[14:], rtol=1e-10)
+    # An EMA started on the first change (the seeding this replaced) is more than a point off
+    # on day 14, so the comparison above can tell the two apart.
+    def ema_from_first(x):
+        return x.ewm(alpha=1 / 14, adjust=False).mean()
+
+    change = closes.diff()
+    rs = ema_from_first(change.clip(lower=0)) / ema_from_first((-change).clip(lower=0))
+    assert abs(got.iloc[14] - (100 - 100 / (1 + rs.iloc[14]))) > 1
+
+
+def test_indicators_stay_finite_and_drop_no_row_in_the_middle():
+    prices = market.load_prices().iloc[:200].copy()
+    prices.iloc[100:125, :4] = 500.0  # 25 days without a move (a halted stock)
+    prices.iloc[130, 4] = 0.0  # a day without trades
+    frame = features.add_indicators(prices)
+    assert list(frame.index) == list(prices.index[49:])
+    assert np.isfinite(frame.to_numpy()).all()
+    assert frame.loc[prices.index[124], "bb_percent_b"] == 0.5  # 20 equal closes: mid-band
+    # No moves: Wilder's average gain and loss both shrink by 13/14 a day, so RSI holds still.
+    flat_rsi = frame.loc[prices.index[101]:prices.index[124], "rsi_14"]
+    np.testing.assert_allclose(flat_rsi, flat_rsi.iloc[0], rtol=1e-9)
+    volume = prices["volume"]
+    assert frame.loc[prices.index[130], "volume_change"] == -1.0
+    # The day after compares with the last day that traded.
+    assert frame.loc[prices.index[131], "volume_change"] == pytest.approx(
+        volume.iloc[131] / volume.iloc[129] - 1)
+    broken = prices.copy()
+    broken.iloc[150, 3] = np.nan
+    with pytest.raises(UserError, match="undefined on " + str(prices.index[150].date())):
+        features.add_indicators(broken)
 
 
 @pytest.fixture(scope="module")
@@ -150,7 +265,7 @@ def test_diebold_mariano_on_losses_matches_the_forecast_form():
     assert forecast.diebold_mariano_losses(*losses) == forecast.diebold_mariano(actual, predicted,
                                                                                 baseline)
     summary = forecast.summarise_seeds([{"rmse": 1.0}, {"rmse": 3.0}])
-    assert summary == {"rmse_mean": 2.0, "rmse_std": 1.0}
+    assert summary == {"rmse_mean": 2.0, "rmse_std": pytest.approx(math.sqrt(2))}  # ddof=1
 
 
 def test_too_short_series(goog_frame):

@@ -20,13 +20,17 @@ def test_lm_metrics_by_hand():
     assert result["val_loss"] == pytest.approx(2 * math.log(2))
     assert result["val_perplexity"] == pytest.approx(4.0)
     assert result["val_bits_per_char"] == pytest.approx(0.5)
-    assert (result["val_tokens"], result["val_chars"]) == (3, 12)
+    with pytest.raises(ValueError):
+        metrics.lm_metrics(total_nats=1.0, n_tokens=0, n_chars=12)
 
 
 def test_perplexity_and_uniform():
     assert metrics.perplexity(0.0) == 1.0
-    assert metrics.perplexity(1e6) == math.inf
-    assert metrics.uniform_loss(65) == pytest.approx(math.log(65))
+    assert metrics.perplexity(math.log(7)) == pytest.approx(7.0)  # as unsure as a 7-way choice
+    assert metrics.perplexity(1e6) == math.inf  # no OverflowError for a hopeless model
+    # A uniform choice among 256 tokens costs 8 bits per token, whose perplexity is 256.
+    assert metrics.uniform_loss(256) / math.log(2) == pytest.approx(8.0)
+    assert metrics.perplexity(metrics.uniform_loss(256)) == pytest.approx(256.0)
 
 
 def test_bigram_baseline_by_hand():

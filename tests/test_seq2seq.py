@@ -147,7 +147,7 @@ def test_smoke_run_writes_every_artifact(task, tmp_path):
     vocab = len(s2s.make_data(task, 1, 1, 1).target_vocab)
     assert m["test_loss"] < math.log(vocab)
     assert "test: exact match" in proc.stdout
-    checkpoint = torch.load(run / "model.pt", weights_only=False)
+    checkpoint = torch.load(run / "model.pt", weights_only=True)
     model = s2s.Seq2SeqTransformer(**checkpoint["model_config"])
     model.load_state_dict(checkpoint["model_state"])
 

@@ -1,5 +1,8 @@
 import json
+import re
+from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -55,6 +58,55 @@ def test_checkpoint_round_trip(tmp_path):
     fresh.load_state_dict(loaded["model"])
     assert torch.equal(fresh.weight, model.weight)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["last.pt"]
+
+
+def test_resume_checkpoint_round_trip_is_exact(tmp_path):
+    """What shared/lm.fit stores (optimizer state after real steps, recurrent states, the RNG)
+    comes back from the safe load identical, so a resumed run continues exactly."""
+    torch.manual_seed(0)
+    model = torch.nn.LSTM(3, 4, batch_first=True)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-2)
+    for _ in range(3):
+        optimizer.zero_grad()
+        model(torch.randn(2, 5, 3))[0].pow(2).mean().backward()
+        optimizer.step()
+    states = [[None, (torch.randn(1, 2, 4), torch.randn(1, 2, 4))], [torch.randn(1, 2, 4), None]]
+    ckpt = {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "states": states,
+            "best_val": float("inf"), "history": {"step": [10, 20], "val_loss": [2.5, 2.25]},
+            "step": 20, "rng": torch.get_rng_state()}
+    after_save = torch.randn(4)  # what the uninterrupted run draws next
+    loaded = training.load_checkpoint(training.save_checkpoint(tmp_path / "last.pt", ckpt))
+    assert loaded.keys() == ckpt.keys()
+    for key, tensor in ckpt["model"].items():
+        assert torch.equal(loaded["model"][key], tensor), key
+    fresh = torch.optim.AdamW(torch.nn.LSTM(3, 4, batch_first=True).parameters(), lr=1e-2)
+    fresh.load_state_dict(loaded["optimizer"])
+    for saved, restored in zip(optimizer.state_dict()["state"].values(),
+                               fresh.state_dict()["state"].values(), strict=True):
+        assert all(torch.equal(saved[k], restored[k]) for k in ("step", "exp_avg", "exp_avg_sq"))
+    assert loaded["states"][0][0] is None and isinstance(loaded["states"][0][1], tuple)
+    assert torch.equal(loaded["states"][0][1][1], states[0][1][1])
+    assert torch.equal(loaded["states"][1][0], states[1][0])
+    assert loaded["best_val"] == float("inf") and loaded["history"] == ckpt["history"]
+    torch.set_rng_state(loaded["rng"])
+    assert torch.equal(torch.randn(4), after_save)
+
+
+@pytest.mark.parametrize(("value", "where"), [
+    (np.float64(0.5), "checkpoint['history']['val_loss'][1] is a numpy.float64"),
+    (np.zeros(3), "checkpoint['history']['val_loss'][1] is a numpy.ndarray"),
+    (Path("x"), "checkpoint['history']['val_loss'][1] is a pathlib."),
+])
+def test_save_checkpoint_refuses_what_a_safe_load_cannot_read(tmp_path, value, where):
+    """A value that torch.load(weights_only=True) would refuse is refused when saving, naming
+    where it sits, and no file is written."""
+    ckpt = {"step": 1, "history": {"val_loss": [1.0, value]}}
+    with pytest.raises(TypeError, match=re.escape(where)):
+        training.save_checkpoint(tmp_path / "last.pt", ckpt)
+    assert list(tmp_path.iterdir()) == []
+    torch.save(ckpt, tmp_path / "raw.pt")  # the reason: PyTorch's safe loader refuses it
+    with pytest.raises(Exception, match="Unsupported global"):
+        torch.load(tmp_path / "raw.pt", weights_only=True)
 
 
 def test_checkpoint_refuses_other_config_or_vocab(tmp_path):
