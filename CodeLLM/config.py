@@ -182,7 +182,7 @@ class GPTConfig(RuntimeConfig):
 
     # data (as stage 1: the same corpus and the same validation split, its last 10%)
     corpus: str = field(default="tiny", metadata={
-        "help": "Shakespeare corpus: 'tiny' (10 plays, 1.1 M chars) or 'full' (38 plays)",
+        "help": "Shakespeare corpus: 'tiny' (10 plays, 1.1 M chars) or 'full' (37 plays)",
         "choices": ["tiny", "full"]})
     data: str | None = field(default=None, metadata={
         "help": "train on your own UTF-8 text file instead of Shakespeare", "metavar": "PATH"})

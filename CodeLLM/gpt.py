@@ -11,6 +11,12 @@ evaluation and sampling code (shared/lm.py) drive it. A transformer has no recur
 here the "state" is the last block_size - 1 tokens it has read, so at evaluation and sampling
 time every character is predicted from up to a block of preceding text, across chunk edges.
 In training the state is not carried: each chunk is a sample of its own.
+
+Its context protocol when scored (shared/lm.py reads each stream in chunks of block_size):
+windows of block_size characters that advance by half a block, each predicting the last half
+block it holds. So the character at position t of a stream (t >= block_size / 2) is predicted
+from the window that ends where t's half block ends, i.e. from between half a block and a
+whole block of preceding text; near a stream's start, from everything since that start.
 """
 
 from __future__ import annotations

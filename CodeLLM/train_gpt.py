@@ -1,5 +1,5 @@
-"""Train the mini-GPT on stage 1's Shakespeare text, with stage 1's corpus, validation split,
-loop and metrics, so its bits per character sit beside the RNNs' in docs/language-models.md.
+"""Train the mini-GPT on stage 1's Shakespeare text, with stage 1's corpus, validation and test
+text, loop and metrics, so its bits per character sit beside the RNNs' in docs/language-models.md.
 
     cd CodeLLM
     python train_gpt.py                  # default run, about 5 minutes on 2 cores
@@ -9,8 +9,8 @@ loop and metrics, so its bits per character sit beside the RNNs' in docs/languag
     python train_gpt.py --resume         # continue an interrupted run (Ctrl-C saves one)
     torchrun --nproc-per-node 2 train_gpt.py   # several processes (DDP); see docs/scaling.md
 
-A run writes results/<run-name>/: config.json, metrics.json (validation loss and bits per
-character, params, tokens per second, achieved FLOP/s and its fraction of the machine's
+A run writes results/<run-name>/: config.json, metrics.json (validation and test loss and bits
+per character, params, tokens per second, achieved FLOP/s and its fraction of the machine's
 matrix-multiply peak), history.json, loss_curve.png, sample.txt, best.pt and last.pt.
 """
 
@@ -60,7 +60,8 @@ def main(argv=None) -> dict:
     device = rt.device
     out = training.run_dir(cfg.out_dir, cfg.run_name)
 
-    vocab, train_ids, val_ids = lm.character_data(cfg)
+    data = lm.character_data(cfg)  # training, validation and test text (shared/text.py)
+    vocab, train_ids, val_ids = data.vocab, data.train_ids, data.val_ids
     model_config = cfg.model_config(len(vocab))
 
     training.seed_everything(cfg.seed)
@@ -73,7 +74,8 @@ def main(argv=None) -> dict:
     n_params = training.count_params(model)
     rt.print(f"mini-GPT: {n_params:,} parameters | {cfg.n_layer} blocks x {cfg.heads} heads, "
              f"width {cfg.d_model}, context {cfg.seq_len} | vocab {len(vocab)} | train "
-             f"{len(train_ids):,} / val {len(val_ids):,} chars | {rt.describe()}")
+             f"{len(train_ids):,} / val {len(val_ids) - 1:,} / test {len(data.test_ids) - 1:,} chars | "
+             f"{rt.describe()}")
     identity = {"model_config": model_config, "vocab": vocab.chars}
     ckpt = lm.resume_checkpoint(out, identity, device) if args.resume else None
     if rt.main:
@@ -83,7 +85,7 @@ def main(argv=None) -> dict:
     rt.close()  # the processes part here: rank 0 alone scores, plots and writes the results
     if not rt.main:
         return {}
-    result = lm.finish(model, vocab, train_ids, val_ids, run, cfg, out, device,
+    result = lm.finish(model, data, run, cfg, out, device,
                        title="CodeLLM mini-GPT")
     peak, source = matmul_peak(device)
     achieved = flops_per_token(n_params, cfg) * result["tokens_per_second"]

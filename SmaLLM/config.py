@@ -18,7 +18,7 @@ MIN_VOCAB_SIZE = 100  # below this almost every token is <unk>: nothing left to 
 class SmallConfig(RuntimeConfig):
     # data and tokenizer
     corpus: str = field(default="tiny", metadata={
-        "help": "Shakespeare corpus: 'tiny' (10 plays, 1.1 M chars) or 'full' (38 plays)",
+        "help": "Shakespeare corpus: 'tiny' (10 plays, 1.1 M chars) or 'full' (37 plays)",
         "choices": ["tiny", "full"]})
     data: str | None = field(default=None, metadata={
         "help": "train on your own UTF-8 text file instead of Shakespeare", "metavar": "PATH"})

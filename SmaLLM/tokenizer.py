@@ -15,6 +15,7 @@ lowercased it could not spell that text back. Every piece the training split saw
 from __future__ import annotations
 
 import math
+import unicodedata
 from collections import Counter
 from pathlib import Path
 
@@ -41,9 +42,14 @@ def load_tokenizer(path: str | Path) -> Tokenizer:
 
 
 def encode(tokenizer: Tokenizer, text: str) -> tuple[list[int], list[str]]:
-    """Token ids and the exact text piece behind each id (so an `<unk>` keeps its spelling)."""
-    encoding = tokenizer.encode(text)
-    normalized = tokenizer.normalizer.normalize_str(text)
+    """Token ids and the exact text piece behind each id (so an `<unk>` keeps its spelling).
+
+    The text is NFC-normalised first: the tokenizer's offsets index the string it is given,
+    so they must be applied to that same string. The pieces then rebuild the normalised text
+    exactly, and their lengths count its characters (as shared/text.py, which normalises
+    every text it reads, counts them for the character models)."""
+    normalized = unicodedata.normalize("NFC", text)
+    encoding = tokenizer.encode(normalized)
     return encoding.ids, [normalized[start:end] for start, end in encoding.offsets]
 
 

@@ -40,17 +40,42 @@ def check_settings(cfg: SmallConfig) -> None:
         raise UserError("--min-frequency must be at least 1")
 
 
-def check_lengths(n_train: int, n_val: int, cfg: SmallConfig) -> None:
-    need = (cfg.batch_size + 1) * cfg.seq_len + 1
-    if n_train < need:
-        raise UserError(
-            f"the text is too short: it gives {n_train} training tokens, fewer than the {need} "
-            f"that --batch-size {cfg.batch_size} x --seq-len {cfg.seq_len} needs; "
-            "use a longer text or smaller --seq-len/--batch-size")
-    if n_val < cfg.seq_len + 1:
-        raise UserError(
-            f"the validation text (last 10%) has {n_val} tokens, fewer than --seq-len "
-            f"{cfg.seq_len} + 1; use a longer text or a smaller --seq-len")
+def score(model, ids: list[int], pieces: list[str], spelling: SpellingModel, unk_id: int,
+          cfg: SmallConfig, device) -> dict:
+    """Nats of every piece after the first (the CONTEXT newline), read as the same streams,
+    cut at the same characters, as the character models read the text; each `<unk>` also pays
+    its spelling. Returns the totals, counts and the per-block nats of the text."""
+    scored = pieces[1:]
+    lengths = torch.tensor([len(p) for p in scored])
+    starts = (torch.cumsum(lengths, 0) - lengths).tolist()  # first character of each piece
+    n_chars = int(lengths.sum())
+    model_nats = lm.token_nats(model, torch.tensor(ids, dtype=torch.long), cfg.seq_len, device,
+                               lm.aligned_starts(starts, n_chars))
+    unk = [token == unk_id for token in ids[1:]]
+    spell = torch.tensor([spelling.nats(p) if u else 0.0 for p, u in zip(scored, unk, strict=True)],
+                         dtype=torch.float64)
+    return {"model_nats": float(model_nats.sum()), "unk_nats": float(spell.sum()),
+            "tokens": len(scored), "chars": n_chars, "unk_share": sum(unk) / len(scored),
+            "block": lm.block_metrics(model_nats + spell, starts, n_chars)}
+
+
+def split_metrics(split: str, s: dict, unigram_nats: float, vocab_size: int) -> dict:
+    """The keys of one scored text under the `split` prefix (val, test)."""
+    n, chars = s["tokens"], s["chars"]
+    uniform_nats = n * metrics.uniform_loss(vocab_size)
+    return {
+        f"{split}_loss": s["model_nats"] / n,  # nats per word token, <unk> counted as one token
+        f"{split}_perplexity": metrics.perplexity(s["model_nats"] / n),
+        f"{split}_bits_per_char": metrics.bits_per_char(s["model_nats"] + s["unk_nats"], chars),
+        f"{split}_bits_per_char_without_unk_cost": metrics.bits_per_char(s["model_nats"], chars),
+        f"{split}_unk_share": s["unk_share"], f"{split}_unk_spelling_bits": s["unk_nats"] / metrics.LN2,
+        f"{split}_tokens": n, f"{split}_chars": chars, f"{split}_chars_per_token": chars / n,
+        f"{split}_uniform_perplexity": float(vocab_size),
+        f"{split}_uniform_bits_per_char": metrics.bits_per_char(uniform_nats + s["unk_nats"], chars),
+        f"{split}_unigram_counts_perplexity": metrics.perplexity(unigram_nats / n),
+        f"{split}_unigram_counts_bits_per_char":
+            metrics.bits_per_char(unigram_nats + s["unk_nats"], chars),
+    }
 
 
 def main(argv=None) -> dict:
@@ -60,12 +85,15 @@ def main(argv=None) -> dict:
     device = rt.device
     out = training.run_dir(cfg.out_dir, cfg.run_name)
 
-    train_text, val_text = text.split_train_val(text.load_corpus(cfg.corpus, cfg.data))
-    tokenizer = train_tokenizer(train_text, cfg.vocab_size, cfg.min_frequency)  # train split only
+    parts = text.splits(cfg.corpus, cfg.data)  # training, validation and test text
+    tokenizer = train_tokenizer(parts.train, cfg.vocab_size, cfg.min_frequency)  # train only
     unk_id = tokenizer.token_to_id(UNK)
-    train_list, train_pieces = encode(tokenizer, train_text)
-    val_list, val_pieces = encode(tokenizer, val_text)
-    check_lengths(len(train_list), len(val_list), cfg)
+    train_list, train_pieces = encode(tokenizer, parts.train)
+    # CONTEXT first, so that every character of the held-out texts is scored (shared/lm.py)
+    val_list, val_pieces = encode(tokenizer, lm.CONTEXT + parts.validation)
+    test_list, test_pieces = encode(tokenizer, lm.CONTEXT + parts.test)
+    lm.check_lengths(len(train_list), len(val_list) - 1, len(test_list) - 1, cfg.batch_size,
+                     cfg.seq_len, "tokens")
     train_ids = torch.tensor(train_list, dtype=torch.long)
     val_ids = torch.tensor(val_list, dtype=torch.long)
     vocab_size = tokenizer.get_vocab_size()
@@ -75,10 +103,10 @@ def main(argv=None) -> dict:
     model = build_model(model_config).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     n_params = training.count_params(model)
-    unk_share = float((val_ids == unk_id).float().mean())
+    unk_share = float((val_ids[1:] == unk_id).float().mean())
     rt.print(f"{cfg.model}: {n_params:,} parameters | vocabulary {vocab_size:,} words | "
-          f"{unk_share:.1%} of validation tokens unknown | train {len(train_ids):,} / "
-          f"val {len(val_ids):,} tokens | {rt.describe()}")
+             f"{unk_share:.1%} of validation tokens unknown | train {len(train_ids):,} / "
+             f"val {len(val_ids) - 1:,} / test {len(test_list) - 1:,} tokens | {rt.describe()}")
     identity = {"model_config": model_config, "vocab": tokenizer.get_vocab()}
     ckpt = lm.resume_checkpoint(out, identity, device) if args.resume else None
     if rt.main:
@@ -90,29 +118,22 @@ def main(argv=None) -> dict:
     if not rt.main:
         return {}
 
-    # Score the best checkpoint on the whole validation text.
+    # Score the best (validation-chosen) checkpoint on the whole validation text, then once
+    # on the test text.
     best = training.load_checkpoint(out / "best.pt", map_location=device)
     model.load_state_dict(best["model"])
-    model_nats, n_tokens = lm.evaluate(model, val_ids, cfg.batch_size, cfg.seq_len, device)
     spelling = SpellingModel.fit(train_pieces, train_list, unk_id)
-    scored = list(zip(val_list[1:], val_pieces[1:], strict=True))  # every token after the first
-    unk_nats = sum(spelling.nats(piece) for token, piece in scored if token == unk_id)
-    n_chars = sum(len(piece) for _, piece in scored)
-    uniform_nats = n_tokens * metrics.uniform_loss(vocab_size)
-    unigram_nats = metrics.unigram_baseline_nats(train_list, val_list[1:], vocab_size)
+    val = score(model, val_list, val_pieces, spelling, unk_id, cfg, device)
+    test = score(model, test_list, test_pieces, spelling, unk_id, cfg, device)
+    val_unigram = metrics.unigram_baseline_nats(train_list, val_list[1:], vocab_size)
+    test_unigram = metrics.unigram_baseline_nats(train_list, test_list[1:], vocab_size)
     history, train_seconds = run["history"], run["train_seconds"]
     steps = history["step"][-1] if history["step"] else 0
     result = {
-        "val_loss": model_nats / n_tokens,  # nats per word token, <unk> counted as one token
-        "val_perplexity": metrics.perplexity(model_nats / n_tokens),
-        "val_bits_per_char": metrics.bits_per_char(model_nats + unk_nats, n_chars),
-        "val_bits_per_char_without_unk_cost": metrics.bits_per_char(model_nats, n_chars),
-        "val_unk_share": unk_share, "val_unk_spelling_bits": unk_nats / metrics.LN2,
-        "val_tokens": n_tokens, "val_chars": n_chars, "chars_per_token": n_chars / n_tokens,
-        "val_uniform_perplexity": float(vocab_size),
-        "val_uniform_bits_per_char": metrics.bits_per_char(uniform_nats + unk_nats, n_chars),
-        "val_unigram_counts_perplexity": metrics.perplexity(unigram_nats / n_tokens),
-        "val_unigram_counts_bits_per_char": metrics.bits_per_char(unigram_nats + unk_nats, n_chars),
+        **split_metrics("val", val, val_unigram, vocab_size),
+        **split_metrics("test", test, test_unigram, vocab_size),
+        **test["block"], "test_text_sha256": lm.fingerprint(parts.test),
+        "score_streams": lm.SCORE_STREAMS,
         "best_step": best["step"], "steps": steps, "params": n_params, "vocab_size": vocab_size,
         "train_tokens": len(train_ids), "train_seconds": round(train_seconds, 2),
         "tokens_per_second": round(steps * cfg.batch_size * cfg.seq_len / train_seconds, 1)
@@ -125,7 +146,7 @@ def main(argv=None) -> dict:
     plotting.plot_loss_curves(
         history, out / "loss_curve.png", title=f"SmaLLM {cfg.model}: loss per word token",
         ylabel="loss (nats per token)", val_label=f"validation (first {cfg.eval_tokens:,} tokens)",
-        baselines={"unigram (counts)": unigram_nats / n_tokens},
+        baselines={"unigram (counts)": val_unigram / val["tokens"]},
         points={"best checkpoint, whole validation": (result["best_step"], result["val_loss"])})
     write_embedding_views(model.embed.weight.detach().cpu(), tokenizer, train_list, out)
     prompt = encode(tokenizer, "\n")[0] if "\n" in tokenizer.get_vocab() else [train_list[0]]
@@ -133,10 +154,11 @@ def main(argv=None) -> dict:
     sample = tokenizer.decode(lm.generate(model, prompt, cfg.sample_length, cfg.temperature,
                                           generator=generator, device=device, never=(unk_id,)))
     (out / "sample.txt").write_text(sample + "\n", encoding="utf-8")
-    print(f"\nval perplexity {result['val_perplexity']:.1f} per word | "
-          f"{result['val_bits_per_char']:.3f} bits/char with unknown words spelled out "
-          f"({result['val_bits_per_char_without_unk_cost']:.3f} without) | unigram "
-          f"{result['val_unigram_counts_bits_per_char']:.3f} | {train_seconds:.0f}s")
+    print(f"\nval perplexity {result['val_perplexity']:.1f} per word, "
+          f"{result['val_bits_per_char']:.3f} bits/char (best step {result['best_step']}) | test "
+          f"{result['test_bits_per_char']:.3f} bits/char with unknown words spelled out "
+          f"({result['test_bits_per_char_without_unk_cost']:.3f} without) | unigram "
+          f"{result['test_unigram_counts_bits_per_char']:.3f} | {train_seconds:.0f}s")
     print(f"results in {out}\n--- sample (temperature {cfg.temperature}) ---\n{sample}")
     return result
 

@@ -4,6 +4,9 @@
     python TinyLLM/report.py --check   # exit 1 if the README is out of date (used by tests)
 
 Reads results/reference-<model>/metrics.json and sample.txt; nothing is typed in by hand.
+Headline numbers are on the test text (a whole play nothing trained or selected on);
+validation numbers are shown beside them because validation chose each checkpoint. Every
+difference the text comments on carries a paired block-bootstrap 95% interval.
 """
 
 from __future__ import annotations
@@ -15,40 +18,108 @@ from pathlib import Path
 STAGE_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(STAGE_DIR.parent))
 
-from shared import reporting, training  # noqa: E402
+from shared import lm, metrics, reporting, text, training  # noqa: E402
 from shared.config import load_stage_config  # noqa: E402
+from shared.errors import UserError  # noqa: E402
 
 _config = load_stage_config(STAGE_DIR / "config.py")
 LADDER, DEFAULT_MODEL = _config.MODELS, _config.TinyConfig().model
+NEEDED = ("test_loss", "test_block_nats", "test_bigram_counts_block_nats", "test_text_sha256")
 
 
 def results_table(runs: dict[str, dict]) -> str:
     default = runs[DEFAULT_MODEL]
-    rows = [["uniform (every character equally likely)", 0, f"{default['val_uniform_loss']:.3f}",
-             f"{default['val_uniform_bits_per_char']:.3f}", "-", "-"],
+    rows = [["uniform (every character equally likely)", 0, f"{default['val_uniform_bits_per_char']:.3f}",
+             f"{default['test_uniform_loss']:.3f}", f"{default['test_uniform_bits_per_char']:.3f}",
+             "-", "-"],
             ["bigram, counted (add-one smoothing)", 0,
-             f"{default['val_bigram_counts_loss']:.3f}",
-             f"{default['val_bigram_counts_bits_per_char']:.3f}", "-", "-"]]
+             f"{default['val_bigram_counts_bits_per_char']:.3f}",
+             f"{default['test_bigram_counts_loss']:.3f}",
+             f"{default['test_bigram_counts_bits_per_char']:.3f}", "-", "-"]]
     for model in LADDER:
         if model in runs:
             m = runs[model]
             name = f"**{model}** (default)" if model == DEFAULT_MODEL else model
-            rows.append([name, m["params"], f"{m['val_loss']:.3f}", f"{m['val_bits_per_char']:.3f}",
-                         f"{m['train_seconds']:.0f} s", f"{m['tokens_per_second']:,.0f}"])
+            rows.append([name, m["params"], f"{m['val_bits_per_char']:.3f}", f"{m['test_loss']:.3f}",
+                         f"**{m['test_bits_per_char']:.3f}**", f"{m['train_seconds']:.0f} s",
+                         f"{m['tokens_per_second']:,.0f}"])
     return reporting.markdown_table(
-        ["model", "params", "val loss (nats/char)", "val bits/char", "train time", "chars/s"], rows)
+        ["model", "params", "val bits/char", "test loss (nats/char)", "test bits/char",
+         "train time", "chars/s"], rows)
 
 
 def summary(runs: dict[str, dict]) -> str:
     m = runs[DEFAULT_MODEL]
-    return (f"The default {DEFAULT_MODEL} ({m['params']:,} parameters) reached a validation loss "
-            f"of **{m['val_loss']:.3f} nats/char ({m['val_bits_per_char']:.3f} bits/char)** after "
+    best_val = min(runs, key=lambda k: runs[k]["val_loss"])
+    return (f"The default {DEFAULT_MODEL} ({m['params']:,} parameters) reached a test loss of "
+            f"**{m['test_loss']:.3f} nats/char ({m['test_bits_per_char']:.3f} bits/char)** after "
             f"{m['steps']:,} steps in {m['train_seconds']:.0f} s of training on "
-            f"{m.get('threads', 2)} CPU threads, against {m['val_uniform_loss']:.3f} for a uniform "
-            f"guess and {m['val_bigram_counts_loss']:.3f} for counted bigrams. Validation is the "
-            f"last 10% of the `tiny` corpus ({m['val_chars']:,} characters). Lowest validation "
-            f"loss in the default budget: **{min(runs, key=lambda k: runs[k]['val_loss'])}**; "
-            f"fastest per character: {max(runs, key=lambda k: runs[k]['tokens_per_second'])}.")
+            f"{m.get('threads', 2)} CPU threads, against {m['test_uniform_loss']:.3f} for a uniform "
+            f"guess and {m['test_bigram_counts_loss']:.3f} for counted bigrams. The test text is "
+            f"{play_names()} ({m['test_chars']:,} characters), a whole play outside the training "
+            f"and validation text; the checkpoint (step {m['best_step']:,}) was chosen on "
+            f"validation, the last 10% of the `tiny` corpus ({m['val_chars']:,} characters), where "
+            f"it scored {m['val_loss']:.3f} nats/char. Lowest validation loss in the default "
+            f"budget: **{best_val}**; fastest per character: "
+            f"{max(runs, key=lambda k: runs[k]['tokens_per_second'])}.")
+
+
+def play_names() -> str:
+    return " and ".join(text.TEST_PLAYS.values())
+
+
+def difference(r: dict, a: str, b: str) -> str:
+    """A - B in bits/char on the test text (`metrics.compare_runs`), in words, with its
+    interval; "no significant difference" when the interval covers 0."""
+    if not r["significant"]:
+        return (f"there is no significant difference between {a} and {b} ({a} minus {b}: "
+                f"{r['difference']:+.3f} bits/char, 95% interval {r['low']:+.3f} to {r['high']:+.3f})")
+    low, high = sorted((abs(r["low"]), abs(r["high"])))
+    return (f"{a} needs {abs(r['difference']):.3f} bits/char "
+            f"{'fewer' if r['difference'] < 0 else 'more'} than {b} (95% interval {low:.3f} to "
+            f"{high:.3f})")
+
+
+def reading(runs: dict[str, dict]) -> str:
+    """What the table shows, in sentences generated from the runs' per-block test losses."""
+    parts, gates = [], []
+    plain = runs.get("rnn")
+    for cell in ("gru", "lstm"):
+        if plain and cell in runs:
+            share = runs[cell]["train_seconds"] / plain["train_seconds"]
+            said = difference(metrics.compare_runs(runs[cell], plain), f"the {cell.upper()}",
+                              "the plain RNN")
+            gates.append(f"{said}, in {share:.1f}x its training time")
+    if gates:
+        parts.append("Gates: " + "; ".join(gates) + ".")
+    if "gru" in runs and "lstm" in runs:
+        said = difference(metrics.compare_runs(runs["gru"], runs["lstm"]), "the GRU", "the LSTM")
+        parts.append(f"Between the two gated cells, {said}.")
+    if "bigram" in runs:
+        m = runs["bigram"]
+        r = metrics.compare_runs(m, m, key_b="test_bigram_counts_block_nats")
+        parts.append(f"The floor: {difference(r, 'the trained bigram', 'the counted one')}."
+                     + (f" Counting fits a bigram in one pass; {m['steps']:,} small Adam steps had "
+                        "not brought the trained table to it."
+                        if r["significant"] and r["difference"] > 0 else ""))
+    return ("Reading the table (differences in bits per character on the test text, with paired "
+            f"block-bootstrap intervals over its {lm.BLOCK_CHARS:,}-character blocks): "
+            + " ".join(parts)) if parts else ""
+
+
+def load_runs() -> dict[str, dict]:
+    runs = {}
+    for model in LADDER:
+        path = STAGE_DIR / "results" / f"reference-{model}" / "metrics.json"
+        if path.is_file():
+            runs[model] = training.read_json(path)
+            if missing := [k for k in NEEDED if k not in runs[model]]:
+                raise UserError(f"{path} has no {missing[0]} (written before the test split "
+                                "existed); run `make bench` to regenerate the reference runs")
+            if runs[model]["test_text_sha256"] != lm.fingerprint(text.shakespeare_test()):
+                raise UserError(f"{path} was scored on another test text than shared/text.py's; "
+                                "run `make bench` to regenerate the reference runs")
+    return runs
 
 
 def target_line() -> str:
@@ -61,8 +132,8 @@ def target_line() -> str:
     if row is None:
         return ""
     met = row["val_loss"] <= bench["target_val_loss"] and row["wall_seconds"] <= bench["target_seconds"]
-    return (f"\n\nTarget: at most {bench['target_val_loss']} nats/char within "
-            f"{bench['target_seconds'] / 60:.0f} minutes on 2 cores. "
+    return (f"\n\nTarget (on validation, which tuning may chase): at most {bench['target_val_loss']} "
+            f"nats/char within {bench['target_seconds'] / 60:.0f} minutes on 2 cores. "
             f"{'Met' if met else 'Not met'}: {row['val_loss']:.3f} nats/char, "
             f"{row['wall_seconds']:.0f} s for the whole run (start-up and final evaluation included) "
             f"on a {training.read_json(path)['machine']['cpu_count']}-core machine.")
@@ -73,11 +144,11 @@ def main(argv=None) -> int:
     parser.add_argument("--check", action="store_true",
                         help="do not write; exit 1 if the README differs from the results")
     args = parser.parse_args(argv)
-    runs = {}
-    for model in LADDER:
-        path = STAGE_DIR / "results" / f"reference-{model}" / "metrics.json"
-        if path.is_file():
-            runs[model] = training.read_json(path)
+    try:
+        runs = load_runs()
+    except UserError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     if DEFAULT_MODEL not in runs:
         print(f"error: no reference run of {DEFAULT_MODEL}; run `make bench` first", file=sys.stderr)
         return 2
@@ -87,6 +158,7 @@ def main(argv=None) -> int:
     sections = {
         "results-summary": summary(runs) + target_line(),
         "results-table": results_table(runs),
+        "reading": reading(runs),
         "sample": f"Temperature {config['temperature']}, prompt: a newline.\n\n```text\n{sample}\n```",
     }
     return reporting.write_sections(STAGE_DIR / "README.md", sections, check=args.check)

@@ -36,7 +36,8 @@ def main(argv=None) -> dict:
     device = rt.device
     out = training.run_dir(cfg.out_dir, cfg.run_name)
 
-    vocab, train_ids, val_ids = lm.character_data(cfg)
+    data = lm.character_data(cfg)  # training, validation and test text (shared/text.py)
+    vocab, train_ids, val_ids = data.vocab, data.train_ids, data.val_ids
     model_config = cfg.model_config(len(vocab))
 
     training.seed_everything(cfg.seed)
@@ -44,7 +45,8 @@ def main(argv=None) -> dict:
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     n_params = training.count_params(model)
     rt.print(f"{cfg.model}: {n_params:,} parameters | vocab {len(vocab)} | "
-             f"train {len(train_ids):,} / val {len(val_ids):,} chars | {rt.describe()}")
+             f"train {len(train_ids):,} / val {len(val_ids) - 1:,} / test "
+             f"{len(data.test_ids) - 1:,} chars | {rt.describe()}")
     identity = {"model_config": model_config, "vocab": vocab.chars}
     ckpt = lm.resume_checkpoint(out, identity, device) if args.resume else None
     if rt.main:
@@ -54,7 +56,7 @@ def main(argv=None) -> dict:
     rt.close()  # the processes part here: rank 0 alone scores, plots and writes the results
     if not rt.main:
         return {}
-    return lm.finish(model, vocab, train_ids, val_ids, run, cfg, out, device,
+    return lm.finish(model, data, run, cfg, out, device,
                      title=f"TinyLLM {cfg.model}")
 
 

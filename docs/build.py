@@ -6,9 +6,10 @@
 
 The top README.md: the stage table and the two commands' times (docs/front_page.py).
 docs/language-models.md, every language model of the roadmap (stage 1's ladder,
-stage 2, stage 4's mini-GPT) on the same validation text, and the bits-per-character chart
-docs/img/bits_per_char.png. docs/scaling.md: 1 against 2 torchrun processes, from
-results/bench.json.
+stage 2, stage 4's mini-GPT) on the same test text, with paired block-bootstrap 95% intervals
+(shared.metrics.compare_runs) on the differences its sentences comment on, and the
+bits-per-character chart docs/img/bits_per_char.png. docs/scaling.md: 1 against 2 torchrun
+processes, from results/bench.json.
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ sys.path.insert(0, str(ROOT))
 
 import front_page  # noqa: E402  (docs/, the folder of this script)
 
-from shared import plotting, reporting, training  # noqa: E402
+from shared import lm, metrics, plotting, reporting, text, training  # noqa: E402
 from shared.config import load_stage_config  # noqa: E402
+from shared.errors import UserError  # noqa: E402
 
 # Every other script that writes a generated section, in the order `make docs` runs them.
 REPORTS = [["TinyLLM/report.py"], ["SmaLLM/report.py"], ["MemoryLLM/report.py"],
@@ -35,6 +37,9 @@ DOCS = ROOT / "docs"
 CHART = DOCS / "img" / "bits_per_char.png"
 BENCH = ROOT / "results" / "bench.json"
 TINY = load_stage_config(ROOT / "TinyLLM" / "config.py")
+difference = load_stage_config(ROOT / "TinyLLM" / "report.py").difference  # the same wording
+NEEDED = ("test_bits_per_char", "test_block_nats", "test_text_sha256")
+LAST_EVALUATIONS = 3  # how many interval evaluations "still falling" looks at
 
 
 def language_model_runs() -> list[dict]:
@@ -42,12 +47,18 @@ def language_model_runs() -> list[dict]:
     small = load_stage_config(ROOT / "SmaLLM" / "config.py").SmallConfig()
     wanted = [(1, "TinyLLM", "character", model) for model in TINY.MODELS]
     wanted += [(2, "SmaLLM", "word piece", small.model), (4, "CodeLLM", "character", "gpt")]
-    runs = []
+    runs, test_text = [], lm.fingerprint(text.shakespeare_test())
     for stage, folder, unit, model in wanted:
         path = ROOT / folder / "results" / f"reference-{model}" / "metrics.json"
         if path.is_file():
-            runs.append({"stage": stage, "folder": folder, "unit": unit,
-                         **training.read_json(path)})
+            run = training.read_json(path)
+            if missing := [k for k in NEEDED if k not in run]:
+                raise UserError(f"{path} has no {missing[0]} (written before the test split "
+                                "existed); run `make bench` to regenerate the reference runs")
+            if run["test_text_sha256"] != test_text:
+                raise UserError(f"{path} was scored on another test text than shared/text.py's; "
+                                "run `make bench` to regenerate the reference runs")
+            runs.append({"stage": stage, "folder": folder, "unit": unit, **run})
     return runs
 
 
@@ -59,80 +70,103 @@ def comparison_table(runs: list[dict]) -> str:
     rows = []
     for r in runs:
         rows.append([f"{r['stage']} ({r['folder']})", name(r), r["unit"], r["vocab_size"],
-                     r["params"], f"{r['val_perplexity']:,.2f}", f"**{r['val_bits_per_char']:.3f}**",
-                     f"{r['train_seconds']:.0f} s", f"{r['tokens_per_second']:,.0f}"])
+                     r["params"], f"{r['val_bits_per_char']:.3f}", f"{r['test_perplexity']:,.2f}",
+                     f"**{r['test_bits_per_char']:.3f}**", f"{r['train_seconds']:.0f} s",
+                     f"{r['tokens_per_second']:,.0f}"])
     return reporting.markdown_table(
-        ["stage", "model", "token", "vocabulary", "params", "val perplexity per token",
-         "val bits/char", "train time (2 cores)", "tokens/s"], rows)
+        ["stage", "model", "token", "vocabulary", "params", "val bits/char",
+         "test perplexity per token", "test bits/char", "train time (2 cores)", "tokens/s"], rows)
 
 
 def verdict(runs: list[dict]) -> str:
-    """Which model wins on this text and budget, in words generated from the numbers."""
+    """Which model wins on this text and budget, in words generated from the numbers: each
+    comparison with its paired block-bootstrap 95% interval on the test text."""
     default = TINY.TinyConfig().model
     by_key = {(r["stage"], r["model"]): r for r in runs}
     char, word = by_key.get((1, default)), next((r for r in runs if r["stage"] == 2), None)
-    parts = []
+    parts = [f"Differences below are in bits per character on the test text ({runs[0]['test_chars']:,} "
+             f"characters), with paired block-bootstrap 95% intervals over its "
+             f"{runs[0]['test_block_chars']:,}-character blocks (2,000 resamples)."]
     if char and word:
-        winner = "the character model (stage 1)" if char["val_bits_per_char"] < \
-            word["val_bits_per_char"] else "the word model (stage 2)"
+        said = difference(metrics.compare_runs(word, char), "the word model (stage 2)",
+                          f"the character {default.upper()} (stage 1)")
         parts.append(
-            f"On this text and budget, {winner} needs fewer bits per character: "
-            f"{char['val_bits_per_char']:.3f} against {word['val_bits_per_char']:.3f}. The word "
-            f"model's own predictions cost {word['val_bits_per_char_without_unk_cost']:.3f} "
-            f"bits/char; the rest is the price of spelling the {word['val_unk_share']:.1%} of "
-            "validation tokens that its vocabulary does not hold.")
+            f"Characters or words: {said}; "
+            f"{word['test_bits_per_char']:.3f} against {char['test_bits_per_char']:.3f}. The word "
+            f"model's own predictions cost {word['test_bits_per_char_without_unk_cost']:.3f} "
+            f"bits/char; the rest is the price of spelling the {word['test_unk_share']:.1%} of "
+            "test tokens that its vocabulary does not hold.")
     gpt = by_key.get((4, "gpt"))
     rnns = [r for r in runs if r["stage"] == 1 and r["model"] != "bigram"]
     if gpt and rnns:
-        best = min(rnns, key=lambda r: r["val_loss"])
-        wins = gpt["val_loss"] < best["val_loss"]
+        best = min(rnns, key=lambda r: r["val_loss"])  # chosen on validation, not on test
+        rnn = best["model"].upper()
+        said = difference(metrics.compare_runs(gpt, best), "the mini-GPT", f"the {rnn}")
         gpt_chars = gpt["tokens_per_second"] * gpt["train_seconds"]
         rnn_chars = best["tokens_per_second"] * best["train_seconds"]
         parts.append(
-            f"The mini-GPT (stage 4) reaches {gpt['val_loss']:.3f} nats/char "
-            f"({gpt['val_bits_per_char']:.3f} bits/char) in {gpt['train_seconds']:.0f} s; the best "
-            f"RNN of stage 1, the {best['model'].upper()}, reaches {best['val_loss']:.3f} in "
-            f"{best['train_seconds']:.0f} s, so the transformer "
-            + ("**wins**" if wins else "**loses**")
-            + f" on this CPU budget by {abs(gpt['val_loss'] - best['val_loss']):.3f} nats/char. "
+            f"Attention or recurrence: the mini-GPT (stage 4) reaches "
+            f"{gpt['test_bits_per_char']:.3f} bits/char in {gpt['train_seconds']:.0f} s of "
+            f"training; stage 1's RNN with the lowest validation loss, the {rnn}, "
+            f"reaches {best['test_bits_per_char']:.3f} in {best['train_seconds']:.0f} s. On this "
+            f"CPU budget {said}. "
             f"It trained on {gpt_chars / 1e6:.1f} M characters at {gpt['tokens_per_second']:,.0f} "
             f"per second ({gpt['fraction_of_peak']:.1%} of the machine's matrix-multiply peak); "
-            f"the {best['model'].upper()} on {rnn_chars / 1e6:.1f} M at "
-            f"{best['tokens_per_second']:,.0f} per second." + still_falling(gpt, wins))
-    return "\n\n" + "\n\n".join(parts) if parts else ""
+            f"the {rnn} on {rnn_chars / 1e6:.1f} M at "
+            f"{best['tokens_per_second']:,.0f} per second." + curve(gpt))
+    return "\n\n" + "\n\n".join(parts) if len(parts) > 1 else ""
 
 
-def still_falling(gpt: dict, wins: bool) -> str:
-    """What the mini-GPT's own curves say about a bigger budget."""
-    history = training.read_json(ROOT / "CodeLLM" / "results" / "reference-gpt" / "history.json")
-    if wins or len(history["val_loss"]) < 2:
+def curve(gpt: dict) -> str:
+    """What the mini-GPT's own validation curve shows, and only that: is its best step the
+    last, did the interval evaluations still fall, how far apart were training and
+    validation at the end."""
+    folder = ROOT / "CodeLLM" / "results" / "reference-gpt"
+    history = training.read_json(folder / "history.json")
+    eval_chars = training.read_json(folder / "config.json")["eval_tokens"]
+    steps, vals = history["val_step"], history["val_loss"]
+    if len(vals) < 2:
         return ""
-    interval = history["val_step"][-1] - history["val_step"][-2]
-    train = sum(history["train_loss"][-interval:]) / interval
+    last = vals[-LAST_EVALUATIONS:]
+    falling = all(later < earlier for earlier, later in zip(last, last[1:], strict=False))
     passes = gpt["tokens_per_second"] * gpt["train_seconds"] / gpt["train_chars"]
-    return (f" Over its last {interval} steps its validation loss (on the interval evaluations' "
-            f"shorter text) moved from {history['val_loss'][-2]:.3f} to "
-            f"{history['val_loss'][-1]:.3f} nats/char. By then it had read the training text "
-            f"{passes:.0f} times, and its training loss ({train:.3f}) was "
-            f"{history['val_loss'][-1] - train:.2f} below the validation loss: it had begun to "
-            "memorise the ten plays. So more steps on the same text are unlikely to be enough; "
-            "what it would take is more text (`--corpus full` has 38 plays) and the longer run "
-            "that goes with it, which a GPU makes cheap.")
+    words = (f" Its validation loss at the interval evaluations (the first {eval_chars:,} "
+             f"characters of validation) went {' -> '.join(f'{v:.3f}' for v in last)} nats/char "
+             f"over the last {len(last)}, ")
+    if gpt["best_step"] == gpt["steps"] and falling:
+        words += (f"falling at each, and its best checkpoint is its last step ({gpt['steps']:,}): "
+                  "the run ended while still improving, so this budget does not show where more "
+                  "steps on the same text would stop helping.")
+    elif gpt["best_step"] == gpt["steps"]:
+        words += (f"not falling at each, though its best checkpoint is its last step "
+                  f"({gpt['steps']:,}).")
+    else:
+        words += (f"and its best checkpoint is step {gpt['best_step']:,} of {gpt['steps']:,}: the "
+                  "later evaluations did not improve on it.")
+    interval = steps[-1] - steps[-2]
+    train = sum(history["train_loss"][-interval:]) / interval
+    gap = vals[-1] - train
+    words += (f" By then it had read the training text {passes:.0f} times; over its last "
+              f"{interval} steps its training loss averaged {train:.3f} nats/char, "
+              f"{abs(gap):.3f} {'below' if gap > 0 else 'above'} that last validation loss "
+              "(training and validation are different text, so the gap alone does not measure "
+              "memorisation).")
+    return words
 
 
 def chart(runs: list[dict]) -> None:
     bars, baselines = {}, []
     for r in runs:
-        bars[f"{r['stage']}: {name(r)}"] = r["val_bits_per_char"]
+        bars[f"{r['stage']}: {name(r)}"] = r["test_bits_per_char"]
     char = next((r for r in runs if r["stage"] == 1), None)
     word = next((r for r in runs if r["stage"] == 2), None)
     if char:
         baselines.append("char bigram\n(counted)")
-        bars[baselines[-1]] = char["val_bigram_counts_bits_per_char"]
+        bars[baselines[-1]] = char["test_bigram_counts_bits_per_char"]
     if word:
         baselines.append("word unigram\n(counted)")
-        bars[baselines[-1]] = word["val_unigram_counts_bits_per_char"]
-    plotting.plot_bars(bars, CHART, title="Bits per character on the same validation text "
+        bars[baselines[-1]] = word["test_unigram_counts_bits_per_char"]
+    plotting.plot_bars(bars, CHART, title="Bits per character on the same test text "
                        "(lower is better)", ylabel="bits per character", muted=tuple(baselines))
 
 
@@ -169,7 +203,11 @@ def main(argv=None) -> int:
             if subprocess.run([sys.executable, str(ROOT / command[0]), *command[1:], *extra]).returncode:
                 print(f"error: {' '.join(command)} failed", file=sys.stderr)
                 return 1
-    runs = language_model_runs()
+    try:
+        runs = language_model_runs()
+    except UserError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     if not runs:
         print("error: no reference runs; run `make bench` first", file=sys.stderr)
         return 2

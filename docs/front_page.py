@@ -49,14 +49,14 @@ def stage_rows(bench: dict) -> list[list[str]]:
         ["1", "[`TinyLLM/`](TinyLLM/README.md)",
          "character-level language model: bigram, RNN, GRU, LSTM, truncated BPTT", "PyTorch",
          "`cd TinyLLM && python train.py`",
-         f"GRU {gru['val_bits_per_char']:.2f} bits/char on held-out Shakespeare "
-         f"(bigram counts: {gru['val_bigram_counts_bits_per_char']:.2f})",
+         f"GRU {gru['test_bits_per_char']:.2f} bits/char on a held-out test play "
+         f"(bigram counts: {gru['test_bigram_counts_bits_per_char']:.2f})",
          _minutes(_row(bench["tinyllm"]["rows"], "model", "gru")["wall_seconds"])],
         ["2", "[`SmaLLM/`](SmaLLM/README.md)",
          "word-level language model: tokenizer, embeddings, unknown words",
          "PyTorch, `tokenizers`", "`cd SmaLLM && python train.py`",
-         f"{small['val_bits_per_char']:.2f} bits/char on the same text "
-         f"(stage 1's GRU: {gru['val_bits_per_char']:.2f})",
+         f"{small['test_bits_per_char']:.2f} bits/char on the same test play "
+         f"(stage 1's GRU: {gru['test_bits_per_char']:.2f})",
          _minutes(bench["smallm"]["rows"][0]["wall_seconds"])],
         ["3", "[`MemoryLLM/`](MemoryLLM/README.md)",
          "LSTM forecaster of GOOG's next close, against naive baselines", "Keras 3",
@@ -69,7 +69,7 @@ def stage_rows(bench: dict) -> list[list[str]]:
          "attention from scratch, a transformer forecaster vs stage 3, a mini-GPT, seq2seq toy "
          "tasks", "NumPy, PyTorch", "`make compare`",
          f"transformer Theil's U {t_u:.3f}, PyTorch LSTM {l_u:.3f} ({u_summary}); "
-         f"mini-GPT {gpt['val_bits_per_char']:.2f} bits/char",
+         f"mini-GPT {gpt['test_bits_per_char']:.2f} bits/char",
          _minutes(bench["codellm"]["wall_seconds"])],
         ["5", "[`LLMind/`](LLMind/README.md)",
          "fine-tuning a pretrained encoder (MiniLM) against TF-IDF and frozen features; a "

@@ -1,5 +1,5 @@
 """The training loop of the character and word language models (stages 1, 2 and the stage 4
-mini-GPT), in one place.
+mini-GPT), and the one protocol that scores them all.
 
 Both stages turn their text into a 1-D tensor of token ids (characters or words) and train a
 model with the interface `logits, state = model(ids, state)` by truncated backpropagation
@@ -11,13 +11,28 @@ through time:
 `cfg` is the stage's settings dataclass; it must have the fields used below (batch_size,
 seq_len, lr, warmup_steps, max_steps, grad_clip, eval_interval, eval_tokens, model).
 `identity` is what a checkpoint must match to be resumed (model config, vocabulary).
+
+Scoring (`evaluate`, `token_nats`), the same for every model whatever its batch size:
+
+* the scored text is read after one character of context, CONTEXT (a newline, as if a new
+  speech began), so every character of it is predicted, by character and word models alike;
+* it is cut into SCORE_STREAMS contiguous streams read side by side, each starting from an
+  empty state after the token before it; the state (an RNN's hidden state, the mini-GPT's
+  last block of text) is carried from chunk to chunk along each stream, so a model sees up to
+  a whole stream of context and only SCORE_STREAMS predictions start cold; a word model's
+  streams are cut at the same characters as a character model's (`aligned_starts`);
+* the final scores (validation, then test once) use the checkpoint with the lowest validation
+  loss; the test text's nats are also stored per BLOCK_CHARS-character block, for the paired
+  block bootstrap of shared.metrics.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -26,6 +41,10 @@ from tqdm import tqdm
 
 from shared import metrics, plotting, text, training
 from shared.errors import UserError
+
+CONTEXT = "\n"  # read before every scored text; its own prediction is not scored
+SCORE_STREAMS = 16  # streams a scored text is cut into, whatever the model's batch size
+BLOCK_CHARS = 2_000  # characters per block of the stored test losses (the bootstrap's unit)
 
 
 def detach_state(state):
@@ -57,30 +76,71 @@ def epoch_streams(train_ids: torch.Tensor, batch_size: int, seq_len: int, epoch:
     return inputs, targets
 
 
-@torch.no_grad()
-def evaluate(model, ids: torch.Tensor, batch_size: int, seq_len: int, device) -> tuple[float, int]:
-    """Total negative log-likelihood (nats) of every token of `ids` after the first.
+def stream_starts(n_targets: int, streams: int = SCORE_STREAMS) -> list[int]:
+    """Where each of `streams` equal streams of `n_targets` scored tokens begins (fewer streams
+    for a text of fewer tokens)."""
+    if n_targets < 1:
+        raise ValueError("nothing to score")
+    streams = min(streams, n_targets)
+    return [round(k * n_targets / streams) for k in range(streams)]
 
-    The ids are cut into at most `batch_size` streams read in parallel with the state carried
-    along; padding at the end of the last stream is masked out, so every token counts
-    exactly once.
-    """
-    model.eval()
+
+def aligned_starts(token_chars, n_chars: int, streams: int = SCORE_STREAMS) -> list[int]:
+    """`stream_starts` for tokens of several characters: the streams are cut at the same
+    characters as a character model's, each beginning at the first token that starts at or
+    after its cut. `token_chars[i]` is the first character of scored token i (increasing)."""
+    cuts = torch.tensor(stream_starts(n_chars, streams))
+    first = torch.searchsorted(torch.as_tensor(token_chars, dtype=torch.long), cuts)
+    return sorted({int(i) for i in first if i < len(token_chars)})
+
+
+@torch.no_grad()
+def token_nats(model, ids: torch.Tensor, seq_len: int, device,
+               starts: list[int] | None = None) -> torch.Tensor:
+    """Negative log-likelihood (nats, float64, on the CPU) of every token of `ids` after the
+    first, in order: `ids[i + 1]` predicted from `ids[: i + 1]` as the protocol above allows.
+
+    The targets are cut into streams beginning at `starts` (default: `stream_starts`), which
+    are read side by side, `seq_len` tokens per call, with the state carried along each one;
+    the streams are padded at their end to whole chunks and the padding is not scored."""
     n_targets = len(ids) - 1
-    streams = min(batch_size, max(1, n_targets // seq_len))
-    length = math.ceil(n_targets / streams)
-    inputs = torch.zeros(streams * length, dtype=torch.long)
-    targets = torch.full((streams * length,), -100, dtype=torch.long)  # -100: ignored
-    inputs[:n_targets], targets[:n_targets] = ids[:-1], ids[1:]
-    inputs = inputs.view(streams, length).to(device)
-    targets = targets.view(streams, length).to(device)
-    total, state = 0.0, None
-    for pos in range(0, length, seq_len):
-        logits, state = model(inputs[:, pos : pos + seq_len], state)
-        total += F.cross_entropy(logits.flatten(0, 1), targets[:, pos : pos + seq_len].flatten(),
-                                 ignore_index=-100, reduction="sum").item()
-    model.train()
-    return total, n_targets
+    starts = stream_starts(n_targets) if starts is None else sorted(set(starts))
+    if starts[0] != 0 or starts[-1] >= n_targets:
+        raise ValueError("streams must start at 0 and inside the text")
+    lengths = [end - start for start, end in zip(starts, [*starts[1:], n_targets], strict=True)]
+    # Whole chunks: every call gets seq_len tokens, so what a row's model sees never depends on
+    # where another row ends (the mini-GPT's windows: CodeLLM/gpt.py).
+    width = -(-max(lengths) // seq_len) * seq_len
+    inputs = torch.zeros(len(starts), width, dtype=torch.long)
+    targets = torch.full((len(starts), width), -100, dtype=torch.long)  # -100: not scored
+    for row, (start, length) in enumerate(zip(starts, lengths, strict=True)):
+        inputs[row, :length] = ids[start : start + length]
+        targets[row, :length] = ids[start + 1 : start + length + 1]
+    inputs, targets = inputs.to(device), targets.to(device)
+    nats = torch.zeros(len(starts), width, dtype=torch.float64)
+    was_training, state = model.training, None
+    model.eval()
+    for pos in range(0, width, seq_len):
+        logits, state = model(inputs[:, pos : pos + seq_len], state)  # (streams, chunk, vocab)
+        chunk = targets[:, pos : pos + seq_len]
+        nats[:, pos : pos + seq_len] = F.cross_entropy(
+            logits.float().flatten(0, 1), chunk.flatten(), ignore_index=-100,
+            reduction="none").view(chunk.shape).double().cpu()
+    model.train(was_training)
+    return torch.cat([nats[row, :length] for row, length in enumerate(lengths)])
+
+
+def evaluate(model, ids: torch.Tensor, seq_len: int, device,
+             starts: list[int] | None = None) -> tuple[float, int]:
+    """Total negative log-likelihood (nats) of every token of `ids` after the first, and the
+    number of those tokens (see `token_nats`)."""
+    nats = token_nats(model, ids, seq_len, device, starts)
+    return float(nats.sum()), len(nats)
+
+
+def fingerprint(text_: str) -> str:
+    """SHA-256 of a scored text: two runs can be paired only if theirs are equal."""
+    return hashlib.sha256(text_.encode("utf-8")).hexdigest()
 
 
 def learning_rate(step: int, peak: float, warmup_steps: int, max_steps: int) -> float:
@@ -247,7 +307,7 @@ def fit(model, optimizer, train_ids: torch.Tensor, val_ids: torch.Tensor, cfg, o
             if step % cfg.eval_interval == 0 or step == cfg.max_steps:
                 with rt.autocast():  # every process scores the same tokens: no messages needed
                     val_nats, val_n = evaluate(model, val_ids[: cfg.eval_tokens + 1],
-                                               cfg.batch_size, cfg.seq_len, rt.device)
+                                               cfg.seq_len, rt.device)
                 history["val_step"].append(step)
                 history["val_loss"].append(round(val_nats / val_n, 5))
                 train_seconds += time.perf_counter() - started
@@ -273,47 +333,76 @@ def fit(model, optimizer, train_ids: torch.Tensor, val_ids: torch.Tensor, cfg, o
             "dtype": str(rt.dtype).removeprefix("torch.")}
 
 
-def check_lengths(train_ids: torch.Tensor, val_ids: torch.Tensor, batch_size: int, seq_len: int,
+def check_lengths(n_train: int, n_val: int, n_test: int, batch_size: int, seq_len: int,
                   unit: str) -> None:
-    """One-line errors for a text too short for the chosen --batch-size and --seq-len."""
+    """One-line errors for a text too short for the chosen --batch-size and --seq-len.
+    `n_val` and `n_test` count the scored tokens of the validation and test texts."""
     need = (batch_size + 1) * seq_len + 1
-    if len(train_ids) < need:
+    if n_train < need:
         raise UserError(
-            f"the text is too short: its {len(train_ids) + len(val_ids)} {unit} leave "
-            f"{len(train_ids)} for training, fewer than the {need} that --batch-size "
+            f"the text is too short: its {n_train + n_val + n_test} {unit} leave "
+            f"{n_train} for training, fewer than the {need} that --batch-size "
             f"{batch_size} x --seq-len {seq_len} needs; "
             "use a longer text or smaller --seq-len/--batch-size")
-    if len(val_ids) < seq_len + 1:
-        raise UserError(
-            f"the validation text (last 10%) has {len(val_ids)} {unit}, shorter than "
-            f"--seq-len {seq_len} + 1; use a longer text or a smaller --seq-len")
+    for name, n in (("validation", n_val), ("test", n_test)):
+        if n < seq_len:
+            raise UserError(
+                f"the {name} text has {n} {unit}, fewer than --seq-len {seq_len}; use a longer "
+                "text or a smaller --seq-len")
 
 
-def finish(model, vocab, train_ids: torch.Tensor, val_ids: torch.Tensor, run: dict, cfg,
-           out: Path, device, title: str) -> dict:
-    """After `fit`, for a character model: score the best checkpoint on the whole validation
-    text, beside the uniform and counted-bigram baselines; write metrics.json, history.json,
-    loss_curve.png and a sample. `cfg` needs batch_size, seq_len, eval_tokens, sample_length,
-    temperature, seed and model."""
+@dataclass
+class CharData:
+    """A character model's text as ids. `val_ids` and `test_ids` begin with CONTEXT, so that
+    every character of the validation and test text is scored."""
+
+    vocab: text.CharVocab
+    train_ids: torch.Tensor
+    val_ids: torch.Tensor
+    test_ids: torch.Tensor
+    test_sha256: str  # `fingerprint` of the test text
+
+
+def block_metrics(nats: torch.Tensor | list[float], starts, n_chars: int, prefix: str = "test") -> dict:
+    """`<prefix>_block_nats`: nats per BLOCK_CHARS characters, the first character of each
+    token deciding its block (see metrics.block_sums), rounded to keep metrics.json small."""
+    blocks = metrics.block_sums(nats, starts, n_chars, BLOCK_CHARS)
+    return {f"{prefix}_block_nats": [round(x, 4) for x in blocks], f"{prefix}_block_chars": BLOCK_CHARS}
+
+
+def finish(model, data: CharData, run: dict, cfg, out: Path, device, title: str) -> dict:
+    """After `fit`, for a character model: score the best (validation-chosen) checkpoint on
+    the whole validation text, then once on the test text, beside the uniform and
+    counted-bigram baselines; write metrics.json, history.json, loss_curve.png and a sample.
+    `cfg` needs seq_len, batch_size, eval_tokens, sample_length, temperature, seed and model."""
+    vocab, train_ids = data.vocab, data.train_ids
     history, train_seconds = run["history"], run["train_seconds"]
     best = training.load_checkpoint(out / "best.pt", map_location=device)
     model.load_state_dict(best["model"])
-    val_nats, val_n = evaluate(model, val_ids, cfg.batch_size, cfg.seq_len, device)
-    bigram_nats = metrics.bigram_baseline_nats(train_ids.numpy(), val_ids.numpy(), len(vocab))
     tokens_seen = history["step"][-1] * cfg.batch_size * cfg.seq_len if history["step"] else 0
-    result = {
-        **metrics.lm_metrics(val_nats, val_n, val_n, prefix="val"),
-        "val_uniform_loss": metrics.uniform_loss(len(vocab)),
-        "val_uniform_bits_per_char": metrics.uniform_loss(len(vocab)) / metrics.LN2,
-        "val_bigram_counts_loss": bigram_nats / val_n,
-        "val_bigram_counts_bits_per_char": metrics.bits_per_char(bigram_nats, val_n),
+    result = {}
+    for split, ids in (("val", data.val_ids), ("test", data.test_ids)):
+        nats = token_nats(model, ids, cfg.seq_len, device)
+        bigram = metrics.bigram_baseline_token_nats(train_ids.numpy(), ids.numpy(), len(vocab))
+        n = len(nats)
+        result.update({
+            **metrics.lm_metrics(float(nats.sum()), n, n, prefix=split),
+            f"{split}_uniform_loss": metrics.uniform_loss(len(vocab)),
+            f"{split}_uniform_bits_per_char": metrics.uniform_loss(len(vocab)) / metrics.LN2,
+            f"{split}_bigram_counts_loss": float(bigram.sum()) / n,
+            f"{split}_bigram_counts_bits_per_char": metrics.bits_per_char(float(bigram.sum()), n)})
+        if split == "test":  # one character per token: token i starts at character i
+            result.update(block_metrics(nats, range(n), n))
+            result["test_bigram_counts_block_nats"] = block_metrics(bigram, range(n), n)["test_block_nats"]
+    result.update({
+        "test_text_sha256": data.test_sha256, "score_streams": SCORE_STREAMS,
         "best_step": best["step"], "steps": history["step"][-1] if history["step"] else 0,
         "params": training.count_params(model), "vocab_size": len(vocab),
         "train_chars": len(train_ids), "train_seconds": round(train_seconds, 2),
         "tokens_per_second": round(tokens_seen / train_seconds, 1) if train_seconds else 0.0,
         "seed": cfg.seed, "model": cfg.model, "threads": torch.get_num_threads(),
         "processes": run.get("processes", 1), "dtype": run.get("dtype", "float32"),
-    }
+    })
     training.write_json(out / "metrics.json", result)
     training.write_json(out / "history.json", history)
     plotting.plot_loss_curves(history, out / "loss_curve.png",
@@ -324,14 +413,15 @@ def finish(model, vocab, train_ids: torch.Tensor, val_ids: torch.Tensor, run: di
                               val_label=f"validation (first {cfg.eval_tokens:,} chars)",
                               points={"best checkpoint, whole validation":
                                       (result["best_step"], result["val_loss"])})
-    prompt = "\n" if "\n" in vocab.index else vocab.chars[1]
+    prompt = CONTEXT if CONTEXT in vocab.index else vocab.chars[1]
     generator = torch.Generator().manual_seed(cfg.seed)
     sample = vocab.decode(generate(model, vocab.encode(prompt), cfg.sample_length,
                                    cfg.temperature, generator=generator, device=device, never=(0,)))
     (out / "sample.txt").write_text(sample + "\n", encoding="utf-8")
     print(f"\nval loss {result['val_loss']:.4f} nats/char = {result['val_bits_per_char']:.3f} "
-          f"bits/char (uniform {result['val_uniform_bits_per_char']:.3f}, bigram counts "
-          f"{result['val_bigram_counts_bits_per_char']:.3f}) | {train_seconds:.0f}s | "
+          f"bits/char (best step {result['best_step']}) | test {result['test_bits_per_char']:.3f} "
+          f"bits/char (uniform {result['test_uniform_bits_per_char']:.3f}, bigram counts "
+          f"{result['test_bigram_counts_bits_per_char']:.3f}) | {train_seconds:.0f}s | "
           f"{result['tokens_per_second']:,.0f} chars/s")
     print(f"results in {out}\n--- sample (temperature {cfg.temperature}) ---\n{sample}")
     return result
@@ -356,13 +446,16 @@ def sample_characters(args, build_model) -> str:
     return completion
 
 
-def character_data(cfg) -> tuple[text.CharVocab, torch.Tensor, torch.Tensor]:
-    """Stage 1's text as character ids: the corpus (or `cfg.data`), its training and validation
-    split, and a vocabulary read from the training split only. Checks the lengths that
-    `cfg.batch_size` and `cfg.seq_len` need."""
-    train_text, val_text = text.split_train_val(text.load_corpus(cfg.corpus, cfg.data))
-    vocab = text.CharVocab.from_text(train_text)
-    train_ids = torch.tensor(vocab.encode(train_text), dtype=torch.long)
-    val_ids = torch.tensor(vocab.encode(val_text), dtype=torch.long)
-    check_lengths(train_ids, val_ids, cfg.batch_size, cfg.seq_len, "characters")
-    return vocab, train_ids, val_ids
+def character_data(cfg) -> CharData:
+    """Stage 1's text as character ids: the corpus (or `cfg.data`) cut by shared.text into
+    training, validation and test text, with a vocabulary read from the training text only.
+    Checks the lengths that `cfg.batch_size` and `cfg.seq_len` need."""
+    parts = text.splits(cfg.corpus, cfg.data)
+    vocab = text.CharVocab.from_text(parts.train)
+    data = CharData(vocab, torch.tensor(vocab.encode(parts.train), dtype=torch.long),
+                    torch.tensor(vocab.encode(CONTEXT + parts.validation), dtype=torch.long),
+                    torch.tensor(vocab.encode(CONTEXT + parts.test), dtype=torch.long),
+                    fingerprint(parts.test))
+    check_lengths(len(data.train_ids), len(data.val_ids) - 1, len(data.test_ids) - 1,
+                  cfg.batch_size, cfg.seq_len, "characters")
+    return data

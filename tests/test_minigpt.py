@@ -7,6 +7,7 @@ import pytest
 import torch
 from conftest import ROOT, assert_one_line_error, read_json, run_script
 
+from shared import lm, text
 from shared.config import load_stage_config
 
 TRAIN, SAMPLE = "CodeLLM/train_gpt.py", "CodeLLM/sample_gpt.py"
@@ -61,13 +62,18 @@ def test_smoke_writes_every_artifact_and_beats_uniform(smoke_run):
                  "best.pt", "last.pt"):
         assert (run / name).is_file(), name
     m = read_json(run / "metrics.json")
-    assert m["val_loss"] < m["val_uniform_loss"] - 0.5
-    assert m["val_bits_per_char"] == pytest.approx(m["val_loss"] / math.log(2))
-    assert m["val_chars"] > 100_000  # the whole validation split of stage 1's corpus
-    # Achieved FLOP/s = FLOPs per token x tokens per second, as a share of the matmul peak.
+    assert m["test_loss"] < m["test_uniform_loss"] - 0.5
+    assert m["test_bits_per_char"] == pytest.approx(m["test_loss"] / math.log(2))
+    # Stage 1's validation and test text, every character of it scored
+    parts = text.splits("tiny")
+    assert (m["val_chars"], m["test_chars"]) == (len(parts.validation), len(parts.test))
+    assert m["test_text_sha256"] == lm.fingerprint(parts.test)
+    assert sum(m["test_block_nats"]) == pytest.approx(m["test_loss"] * m["test_chars"], rel=1e-6)
+    # Achieved FLOP/s = FLOPs per token x tokens per second, as a share of the matmul peak;
+    # FLOPs per token = 6 x params + 12 x layers x width x context (smoke: 1 x 32 x 32).
     assert m["achieved_flops"] == pytest.approx(m["flops_per_token"] * m["tokens_per_second"])
-    assert 0 < m["fraction_of_peak"] < 1
-    assert m["flops_per_token"] > 6 * m["params"]
+    assert m["fraction_of_peak"] == pytest.approx(m["achieved_flops"] / m["matmul_peak_flops"])
+    assert m["flops_per_token"] == 6 * m["params"] + 12 * 1 * 32 * 32
     assert "of the matmul peak" in proc.stdout
 
 

@@ -10,6 +10,7 @@ SCRIPTS = ["TinyLLM/train.py", "TinyLLM/sample.py", "TinyLLM/report.py",
            "CodeLLM/train.py", "CodeLLM/predict.py", "CodeLLM/compare.py", "CodeLLM/report.py",
            "CodeLLM/train_gpt.py", "CodeLLM/sample_gpt.py", "CodeLLM/train_seq2seq.py",
            "LLMind/train.py", "LLMind/predict.py", "LLMind/report.py", "LLMind/tokenizer_quest.py",
+           "LLMind/tune.py",
            "benchmarks/run.py", "docs/build.py", "templates/new_stage.py"]
 TRAIN_SCRIPTS = [s for s in SCRIPTS if s.endswith("train.py") or s.endswith("train_gpt.py")
                  or s.endswith("train_seq2seq.py")]

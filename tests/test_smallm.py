@@ -1,12 +1,15 @@
 """SmaLLM: the word tokenizer, the unknown-word spelling cost, and the scripts as a user runs them."""
 
+import itertools
 import math
 import shutil
+import unicodedata
 
+import numpy as np
 import pytest
 from conftest import ROOT, assert_one_line_error, read_json, run_script
 
-from shared import metrics
+from shared import lm, metrics, text
 from shared.config import load_stage_config
 
 TRAIN, SAMPLE = "SmaLLM/train.py", "SmaLLM/sample.py"
@@ -20,6 +23,19 @@ def test_tokenizer_pieces_rebuild_the_text_exactly():
     assert "".join(pieces) == text
     assert pieces[:8] == ["KING", ":", "\n", "Why", ",", " what", " a", " wasp"]
     assert tokenizer.decode(ids) == text
+
+
+def test_pieces_rebuild_text_with_combining_marks():
+    """Decomposed accents (a letter + a combining mark): the pieces must rebuild the
+    normalised text and count its characters, as the character models count them."""
+    decomposed = "Cafe\u0301 noe\u0308l, na\u0303o \U0001F600 ok\n"
+    tokenizer = tok.train_tokenizer(decomposed * 3, 100, 1)
+    ids, pieces = tok.encode(tokenizer, decomposed)
+    nfc = unicodedata.normalize("NFC", decomposed)
+    assert pieces == ["Café", " noël", ",", " não", " 😀", " ok", "\n"]
+    assert "".join(pieces) == nfc == text.normalize(decomposed)
+    assert sum(map(len, pieces)) == len(nfc) == len(decomposed) - 3
+    assert tokenizer.decode(ids) == nfc
 
 
 def test_tokenizer_learns_from_training_split_only():
@@ -56,6 +72,27 @@ def test_spelling_cost_by_hand():
     assert spelling.nats("z") == pytest.approx(-math.log(1 / 6) - math.log(1 / 4))
 
 
+def test_spelling_model_is_a_probability_distribution_over_spellings():
+    """Summed over every string of its symbols (a, b and OTHER, the slot of every unseen
+    character) up to length L, the spelling probabilities plus the probability of not having
+    ended after L symbols give exactly 1; the partial sums rise towards it."""
+    spelling = tok.SpellingModel(["ab", "b"])  # the model of test_spelling_cost_by_hand
+    # Its transitions by hand, to the symbols a, b, OTHER (index 0, 1, 2) and END:
+    start = np.array([2 / 6, 2 / 6, 1 / 6])  # from START: END 1/6
+    go_on = np.array([[1 / 5, 2 / 5, 1 / 5],  # from a: END 1/5
+                      [1 / 6, 1 / 6, 1 / 6],  # from b: END 3/6
+                      [1 / 4, 1 / 4, 1 / 4]])  # from OTHER (never a context in training): END 1/4
+    symbols = "abz"  # z: a character never seen, spelled as OTHER
+    totals = []
+    for longest in range(9):
+        mass = sum(math.exp(-spelling.nats("".join(chars)))
+                   for n in range(longest + 1) for chars in itertools.product(symbols, repeat=n))
+        not_ended = start @ np.linalg.matrix_power(go_on, longest) @ np.ones(3)
+        assert mass + not_ended == pytest.approx(1.0, abs=1e-12)
+        totals.append(mass)
+    assert totals == sorted(totals) and 0.9 < totals[-1] < 1.0
+
+
 def test_bits_per_char_with_unknown_word_cost_by_hand():
     # Three tokens covering 12 characters; the model gives each probability 1/8 (3 bits), and
     # one of them is <unk> whose spelling costs 6 bits: (9 + 6) bits / 12 chars = 1.25.
@@ -79,14 +116,42 @@ def test_smoke_writes_every_artifact(smoke_run):
                  "embeddings.png", "neighbours.json", "sample.txt", "best.pt", "last.pt"):
         assert (run / name).is_file(), name
     m = read_json(run / "metrics.json")
-    for key in ("val_loss", "val_perplexity", "val_bits_per_char", "params", "tokens_per_second"):
+    for key in ("val_loss", "val_perplexity", "val_bits_per_char", "test_bits_per_char", "params",
+                "tokens_per_second"):
         assert math.isfinite(m[key]) and m[key] > 0, key
-    assert m["val_perplexity"] < m["val_uniform_perplexity"]  # it learned something
-    assert m["val_bits_per_char"] > m["val_bits_per_char_without_unk_cost"]  # unknowns cost
-    assert 0 < m["val_unk_share"] < 1 and m["vocab_size"] == 500
-    assert m["val_chars"] > 100_000  # the whole validation split, in characters
-    assert len(read_json(run / "neighbours.json")) >= 1
+    assert m["test_perplexity"] < m["test_uniform_perplexity"]  # it learned something
+    assert m["test_bits_per_char"] > m["test_bits_per_char_without_unk_cost"]  # unknowns cost
+    assert m["vocab_size"] == 500 and len(read_json(run / "neighbours.json")) >= 1
+    # Every character of the validation and test text is scored, as stage 1 scores them.
+    parts = text.splits("tiny")
+    assert (m["val_chars"], m["test_chars"]) == (len(parts.validation), len(parts.test))
+    assert m["test_text_sha256"] == lm.fingerprint(parts.test)
+    # The unknown share and the token count, recounted from the run's own tokenizer.
+    tokenizer = tok.load_tokenizer(run / "tokenizer.json")
+    ids = tok.encode(tokenizer, lm.CONTEXT + parts.test)[0][1:]
+    assert m["test_tokens"] == len(ids)
+    assert m["test_unk_share"] == pytest.approx(ids.count(tokenizer.token_to_id(tok.UNK)) / len(ids))
+    # The blocks hold the whole test cost: model and spelling, in nats.
+    assert len(m["test_block_nats"]) == math.ceil(m["test_chars"] / m["test_block_chars"])
+    assert sum(m["test_block_nats"]) == pytest.approx(
+        m["test_bits_per_char"] * m["test_chars"] * math.log(2), rel=1e-6)
     assert "bits/char with unknown words spelled out" in proc.stdout
+
+
+@pytest.mark.slow
+def test_decomposed_accents_count_as_the_character_models_count_them(tmp_path):
+    """A --data file typed with combining marks: the word model scores exactly the characters
+    of the normalised validation and test text."""
+    path = tmp_path / "accents.txt"
+    words = ["cafe\u0301", "noe\u0308l", "na\u0303o", "the", "and", "a", "to", "of"]
+    rng = np.random.default_rng(0)
+    path.write_text(" ".join(rng.choice(words, size=6000)) + "\n", encoding="utf-8")
+    run_script(TRAIN, "--smoke", "--max-steps", "5", "--vocab-size", "100", "--data", path,
+               "--out-dir", tmp_path, "--run-name", "accents")
+    m = read_json(tmp_path / "accents" / "metrics.json")
+    parts = text.splits(data=path)
+    assert (m["val_chars"], m["test_chars"]) == (len(parts.validation), len(parts.test))
+    assert "e\u0301" not in "".join(parts) and "é" in parts.test
 
 
 @pytest.mark.slow

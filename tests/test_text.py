@@ -31,7 +31,7 @@ def test_tiny_corpus_is_the_first_ten_plays_and_deterministic():
     paths = text.play_paths()
     assert len(paths) == 38
     tiny = text.shakespeare("tiny")
-    assert 1_050_000 < len(tiny) < 1_200_000
+    assert len(tiny) == 1_113_184  # the ten plays every committed run trained and validated on
     assert tiny == text.shakespeare("tiny")
     assert tiny.startswith("THESEUS:\nNow, fair Hippolyta")  # A Midsummer Night's Dream
     assert "FALSTAFF:" in tiny  # Henry IV Part 1 is the tenth play
@@ -39,10 +39,17 @@ def test_tiny_corpus_is_the_first_ten_plays_and_deterministic():
     assert not set("_*[]#\\") & set(tiny)  # no Markdown left over
 
 
-def test_full_corpus_holds_all_plays():
-    full = text.shakespeare("full")
-    assert len(full) > 4 * len(text.shakespeare("tiny"))
-    assert "HAMLET:" in full and "PROSPERO:" in full
+def test_test_text_is_a_whole_play_outside_both_corpora():
+    tiny, full = text.splits("tiny"), text.splits("full")
+    assert tiny.test == full.test  # one test text for both corpora
+    assert tiny.test.startswith("RUMOUR:\nOpen your ears")  # Henry IV Part 2, from its start
+    assert tiny.test.endswith("to pray for the queen.\n")  # ... to its epilogue
+    assert 100_000 < len(tiny.test) < 200_000
+    corpus = text.shakespeare("full")
+    assert "PROSPERO:" in corpus and "HAMLET:" in corpus  # every other play
+    assert "RUMOUR:" not in corpus and tiny.test[:5_000] not in corpus  # the test play is not
+    assert tiny.train + tiny.validation == text.shakespeare("tiny")
+    assert len(tiny.validation) == round(len(tiny.train + tiny.validation) * 0.1)
 
 
 def test_unknown_corpus_is_a_user_error():
@@ -50,14 +57,25 @@ def test_unknown_corpus_is_a_user_error():
         text.shakespeare("huge")
 
 
-def test_split_is_chronological_last_tenth():
-    corpus = "abcdefghij" * 10  # 100 characters
-    train, val = text.split_train_val(corpus)
-    assert (len(train), len(val)) == (90, 10)
-    assert train + val == corpus
-    assert val == corpus[90:]
-    train, val = text.split_train_val("0123456789", val_fraction=0.3)
-    assert (train, val) == ("0123456", "789")
+def test_a_data_file_is_cut_80_10_10_in_reading_order(tmp_path):
+    parts = text.split_chronological("abcdefghij" * 10)  # 100 characters
+    assert (len(parts.train), len(parts.validation), len(parts.test)) == (80, 10, 10)
+    assert parts.train + parts.validation + parts.test == "abcdefghij" * 10
+    assert parts.test == "abcdefghij" and parts.validation == "abcdefghij"
+    mine = tmp_path / "mine.txt"
+    mine.write_text("".join(map(str, range(10))) * 2, encoding="utf-8")  # 20 characters
+    assert text.splits("tiny", mine) == ("0123456789012345", "67", "89")
+    with pytest.raises(UserError, match="5 characters: too few"):
+        text.split_chronological("abcde", source="--data x")
+
+
+def test_text_is_nfc_normalised_when_read(tmp_path):
+    decomposed = "Cafe\u0301 noe\u0308l. " * 10  # e + combining acute, e + combining diaeresis
+    path = tmp_path / "accents.txt"
+    path.write_text(decomposed, encoding="utf-8")
+    parts = text.splits(data=path)
+    joined = "".join(parts)
+    assert joined == "Café noël. " * 10 and len(joined) == len(decomposed) - 20
 
 
 def test_read_text_file_errors(tmp_path):
@@ -73,7 +91,7 @@ def test_read_text_file_errors(tmp_path):
         text.read_text_file(latin)
     good = tmp_path / "good.txt"
     good.write_text("héllo\n", encoding="utf-8")
-    assert text.load_corpus("tiny", good) == "héllo\n"
+    assert text.read_text_file(good) == "héllo\n"
 
 
 def test_char_vocab_round_trip_and_unknowns():

@@ -4,11 +4,16 @@ import math
 import signal
 import subprocess
 import sys
+from types import SimpleNamespace
 
 import pytest
 from conftest import ROOT, assert_one_line_error, read_json, run_script
 
+from shared import lm, text, training
+from shared.config import load_stage_config
+
 TRAIN, SAMPLE = "TinyLLM/train.py", "TinyLLM/sample.py"
+tiny_model = load_stage_config(ROOT / "TinyLLM" / "model.py")  # by path: stages share names
 pytestmark = pytest.mark.slow
 
 
@@ -25,15 +30,39 @@ def test_smoke_writes_every_artifact_and_beats_uniform(smoke_run):
                  "best.pt", "last.pt"):
         assert (run / name).is_file(), name
     m = read_json(run / "metrics.json")
-    for key in ("val_loss", "val_bits_per_char", "params", "train_seconds", "tokens_per_second"):
+    for key in ("val_loss", "test_loss", "params", "train_seconds", "tokens_per_second"):
         assert math.isfinite(m[key]) and m[key] > 0, key
-    assert m["val_loss"] < m["val_uniform_loss"] - 0.5  # it learned something in 60 steps
-    assert m["val_bits_per_char"] == pytest.approx(m["val_loss"] / math.log(2))
-    assert m["val_chars"] == m["val_tokens"] > 100_000  # the whole validation split
+    assert m["test_loss"] < m["test_uniform_loss"] - 0.5  # it learned something in 60 steps
+    assert m["test_bits_per_char"] == pytest.approx(m["test_loss"] / math.log(2))
+    # Every character of the validation and test text is scored.
+    parts = text.splits("tiny")
+    assert m["val_chars"] == m["val_tokens"] == len(parts.validation)
+    assert m["test_chars"] == m["test_tokens"] == len(parts.test)
+    assert m["test_text_sha256"] == lm.fingerprint(parts.test)
+    assert len(m["test_block_nats"]) == math.ceil(m["test_chars"] / m["test_block_chars"])
+    assert sum(m["test_block_nats"]) == pytest.approx(m["test_loss"] * m["test_chars"], rel=1e-6)
+    assert sum(m["test_bigram_counts_block_nats"]) == pytest.approx(
+        m["test_bigram_counts_loss"] * m["test_chars"], rel=1e-6)
     assert m["steps"] == 60 and m["model"] == "gru"  # the default rung
     assert all(math.isfinite(x) for x in read_json(run / "history.json")["train_loss"])
     assert read_json(run / "config.json")["smoke"] is True
     assert "val loss" in proc.stdout and "sample (temperature" in proc.stdout
+
+
+def test_test_text_is_scored_with_the_checkpoint_validation_chose(smoke_run):
+    """best.pt is the step of the lowest interval validation loss, and rescoring it on the
+    test text, by the same protocol, gives the test numbers of metrics.json."""
+    run, _ = smoke_run
+    m, history = read_json(run / "metrics.json"), read_json(run / "history.json")
+    best_eval = min(range(len(history["val_loss"])), key=history["val_loss"].__getitem__)
+    checkpoint = training.load_checkpoint(run / "best.pt")
+    assert checkpoint["step"] == m["best_step"] == history["val_step"][best_eval]
+    config = read_json(run / "config.json")
+    model = tiny_model.build_model(checkpoint["model_config"])
+    model.load_state_dict(checkpoint["model"])
+    data = lm.character_data(SimpleNamespace(**config))
+    nats, n = lm.evaluate(model, data.test_ids, config["seq_len"], "cpu")
+    assert n == m["test_tokens"] and nats / n == pytest.approx(m["test_loss"], rel=1e-6)
 
 
 def test_sample_from_checkpoint(smoke_run):
@@ -51,7 +80,7 @@ def test_sample_from_checkpoint(smoke_run):
 def test_other_rungs_of_the_ladder_train(tmp_path, model):
     run_script(TRAIN, "--smoke", "--model", model, "--max-steps", "20", "--out-dir", tmp_path)
     m = read_json(tmp_path / f"smoke-{model}" / "metrics.json")
-    assert m["model"] == model and m["val_loss"] < m["val_uniform_loss"]
+    assert m["model"] == model and m["test_loss"] < m["test_uniform_loss"]
 
 
 def test_same_seed_same_loss(tmp_path):
@@ -81,9 +110,7 @@ def test_ctrl_c_saves_and_resume_matches_an_uninterrupted_run(tmp_path):
     stdout, _ = proc.communicate(timeout=120)
     assert proc.returncode == 130, stdout
     assert "interrupted at step" in stdout
-    import torch
-
-    cut_step = torch.load(tmp_path / "cut" / "last.pt", weights_only=False)["step"]
+    cut_step = training.load_checkpoint(tmp_path / "cut" / "last.pt")["step"]
     assert 20 <= cut_step < 400
     resumed = run_script(TRAIN, *common, "--run-name", "cut", "--resume")
     assert f"resuming {tmp_path / 'cut'} at step {cut_step}" in resumed.stdout
@@ -91,6 +118,7 @@ def test_ctrl_c_saves_and_resume_matches_an_uninterrupted_run(tmp_path):
     cut, whole = (read_json(tmp_path / n / "metrics.json") for n in ("cut", "whole"))
     assert cut["steps"] == whole["steps"] == 400
     assert cut["val_loss"] == pytest.approx(whole["val_loss"], abs=1e-6)
+    assert cut["test_loss"] == pytest.approx(whole["test_loss"], abs=1e-6)
     assert read_json(tmp_path / "cut" / "history.json")["train_loss"] == \
         read_json(tmp_path / "whole" / "history.json")["train_loss"]
 
@@ -116,7 +144,7 @@ def test_text_shorter_than_sequence(tmp_path):
     proc = run_script(TRAIN, "--smoke", "--data", tmp_path / "short.txt", "--out-dir", tmp_path,
                       check=False)
     assert_one_line_error(proc, "21 characters", "--seq-len")
-    # Long enough for one batch of training, but the last 10% is shorter than --seq-len.
+    # Long enough for one batch of training, but its validation 10% is shorter than --seq-len.
     (tmp_path / "medium.txt").write_text("abcdefghij" * 60, encoding="utf-8")
     proc = run_script(TRAIN, "--smoke", "--data", tmp_path / "medium.txt", "--batch-size", "2",
                       "--seq-len", "64", "--out-dir", tmp_path, check=False)
@@ -129,7 +157,9 @@ def test_own_text_file_trains(tmp_path):
                "--run-name", "mine")
     m = read_json(tmp_path / "mine" / "metrics.json")
     assert m["vocab_size"] == 12  # 11 distinct characters + the unknown slot
-    assert m["val_loss"] < m["val_uniform_loss"]
+    assert m["test_loss"] < m["test_uniform_loss"]
+    # 80/10/10 in reading order: 9,600 characters, 960 of validation and 960 of test
+    assert (m["train_chars"], m["val_chars"], m["test_chars"]) == (7680, 960, 960)
 
 
 def test_prompt_with_unseen_characters(smoke_run):
