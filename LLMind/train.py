@@ -192,6 +192,11 @@ def main(argv=None) -> dict:
                             id2label=dict(enumerate(labels.names)), label2id=labels.ids,
                             ignore_mismatched_sizes=True)
     freeze_lower_layers(model, cfg.freeze_layers)
+    # The classifier's forward takes **kwargs, so the Trainer assumes its loss is already a sum
+    # over the accumulated batch divided by its token count, and skips dividing by --grad-accum:
+    # with --grad-accum 2 the gradients (before clipping) and the logged loss came out doubled.
+    # Its loss is a plain mean over the micro-batch, so let the Trainer do the division.
+    model.accepts_loss_kwargs = False
     trainable = training.count_params(model)
     total = sum(p.numel() for p in model.parameters())
     print(f"model: {cfg.model} ({total:,} parameters, {trainable:,} trained)")

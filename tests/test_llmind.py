@@ -488,3 +488,18 @@ def test_report_tuning_section_by_hand():
 def test_readme_results_match_the_reference_run():
     report = load_stage_config(ROOT / "LLMind" / "report.py")
     assert report.main(["--check"]) == 0
+
+
+@pytest.mark.slow
+def test_grad_accum_logs_the_same_loss_scale(smoke_run, tmp_path):
+    # The classifier's loss is a per-sentence mean. Were the Trainer to skip dividing it by
+    # --grad-accum (it does for any model whose forward takes **kwargs), the loss it logs and the
+    # gradients it clips would both come out twice as large with --grad-accum 2.
+    run_script(TRAIN, "--smoke", "--out-dir", tmp_path, "--freeze-layers", "4", "--grad-accum", "2")
+
+    def first_loss(folder):
+        log = read_json(folder / "history.json")["log"]
+        return next(e["loss"] for e in log if "loss" in e)
+
+    ratio = first_loss(tmp_path / "smoke") / first_loss(smoke_run[0])
+    assert 0.7 < ratio < 1.4, ratio
