@@ -15,12 +15,11 @@ import argparse
 import sys
 from pathlib import Path
 
-STAGE_DIR = Path(__file__).resolve().parent
-sys.path.insert(0, str(STAGE_DIR.parent))
+from shared import lm, metrics, reporting, text, training
+from shared.config import load_stage_config
+from shared.errors import UserError
 
-from shared import lm, metrics, reporting, text, training  # noqa: E402
-from shared.config import load_stage_config  # noqa: E402
-from shared.errors import UserError  # noqa: E402
+STAGE_DIR = Path(__file__).resolve().parent
 
 _config = load_stage_config(STAGE_DIR / "config.py")
 LADDER, DEFAULT_MODEL = _config.MODELS, _config.TinyConfig().model

@@ -12,16 +12,12 @@ characters at each step.
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # run from any folder
+from config import STAGE_DIR, TinyConfig
+from model import build_model
 
-from config import STAGE_DIR, TinyConfig  # noqa: E402
-from model import build_model  # noqa: E402
-
-from shared import lm  # noqa: E402
-from shared.errors import run_main  # noqa: E402
+from shared import lm
+from shared.errors import run_main
 
 DEFAULT_RUN = TinyConfig().model  # train.py's default run name
 

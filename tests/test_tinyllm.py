@@ -7,13 +7,15 @@ import sys
 from types import SimpleNamespace
 
 import pytest
+import torch
 from conftest import ROOT, assert_one_line_error, read_json, run_script
 
-from shared import lm, text, training
+from shared import lm, parallel, text, training
 from shared.config import load_stage_config
 
 TRAIN, SAMPLE = "TinyLLM/train.py", "TinyLLM/sample.py"
 tiny_model = load_stage_config(ROOT / "TinyLLM" / "model.py")  # by path: stages share names
+tiny_config = load_stage_config(ROOT / "TinyLLM" / "config.py")
 pytestmark = pytest.mark.slow
 
 
@@ -74,6 +76,38 @@ def test_sample_from_checkpoint(smoke_run):
     again = run_script(SAMPLE, "--checkpoint", run / "best.pt", "--prompt", "KING:",
                        "--length", "80", "--top-k", "10", "--seed", "3")
     assert again.stdout == proc.stdout  # same seed, same text
+    # `cd TinyLLM && python sample.py` works as well as running it from the repository root.
+    inside = run_script(SAMPLE, "--checkpoint", run / "best.pt", "--prompt", "KING:",
+                        "--length", "80", "--top-k", "10", "--seed", "3", cwd=ROOT / "TinyLLM")
+    assert inside.stdout == proc.stdout
+
+
+def test_train_py_loop_matches_the_shared_loop(tmp_path):
+    """Stage 1 keeps its training loop in train.py for the learner; stage 2 and the mini-GPT
+    run the same loop from shared/lm.py (`fit`). The same settings must give the same losses,
+    to the last digit, so that the two copies cannot drift apart."""
+    settings = ["--max-steps", "20", "--eval-interval", "10", "--threads", "1", "--device", "cpu"]
+    run_script(TRAIN, "--smoke", *settings, "--out-dir", tmp_path, "--run-name", "own",
+               cwd=ROOT / "TinyLLM")  # `cd TinyLLM && python train.py` works too
+    cfg = tiny_config.TinyConfig(**{**tiny_config.SMOKE_OVERRIDES, "max_steps": 20,
+                                    "eval_interval": 10, "threads": 1, "device": "cpu",
+                                    "out_dir": str(tmp_path), "run_name": "shared"})
+    threads = torch.get_num_threads()
+    try:  # what train.py does before its loop, then shared/lm.fit's loop
+        rt = parallel.setup(cfg)
+        data = lm.character_data(cfg)
+        model_config = cfg.model_config(len(data.vocab))
+        training.seed_everything(cfg.seed)
+        model = tiny_model.build_model(model_config)
+        optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+        run = lm.fit(model, optimizer, data.train_ids, data.val_ids, cfg, tmp_path / "shared",
+                     {"model_config": model_config, "vocab": data.vocab.chars}, None, rt)
+    finally:
+        torch.set_num_threads(threads)
+    assert run["history"] == read_json(tmp_path / "own" / "history.json")
+    own = training.load_checkpoint(tmp_path / "own" / "best.pt")["model"]
+    shared = training.load_checkpoint(tmp_path / "shared" / "best.pt")["model"]
+    assert all(torch.equal(own[k], shared[k]) for k in own)
 
 
 @pytest.mark.parametrize("model", ["bigram", "rnn", "gru"])
