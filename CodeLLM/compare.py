@@ -27,14 +27,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+import compare_report  # the write-up's text, generated from comparison.json
+
+from shared import features, forecast, market, plotting, training, windows
+from shared.errors import UserError, run_main
+
 STAGE_DIR = Path(__file__).resolve().parent
 ROOT = STAGE_DIR.parent
-sys.path[:0] = [str(STAGE_DIR), str(ROOT)]  # run from any folder
-
-import compare_report  # noqa: E402  (the write-up's text, generated from comparison.json)
-
-from shared import features, forecast, market, plotting, training, windows  # noqa: E402
-from shared.errors import UserError, run_main  # noqa: E402
 
 # key -> (script, extra flags, label in the write-up). The order is the write-up's order.
 MODELS = {

@@ -13,18 +13,15 @@ volume unchanged), recomputes the indicators, and forecasts again: errors compou
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # run from any folder
+from config import STAGE_DIR
+from model import build_model
 
-from config import STAGE_DIR  # noqa: E402
-from model import build_model  # noqa: E402
-
-from shared import features, market, training, windows  # noqa: E402
-from shared.errors import UserError, run_main  # noqa: E402
+from shared import features, market, training, windows
+from shared.errors import UserError, run_main
 
 
 def parse_args(argv=None) -> argparse.Namespace:

@@ -12,12 +12,11 @@ import re
 import sys
 from pathlib import Path
 
+import compare_report
+
+from shared import reporting, training
+
 STAGE_DIR = Path(__file__).resolve().parent
-sys.path[:0] = [str(STAGE_DIR), str(STAGE_DIR.parent)]
-
-import compare_report  # noqa: E402
-
-from shared import reporting, training  # noqa: E402
 
 COMPARISON = STAGE_DIR / "results" / "compare-goog" / "comparison.json"
 GPT_RUN = STAGE_DIR / "results" / "reference-gpt"

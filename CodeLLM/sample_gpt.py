@@ -11,16 +11,12 @@ training time) of the prompt and the text generated so far.
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # run from any folder
+from config import STAGE_DIR, GPTConfig
+from gpt import build_model
 
-from config import STAGE_DIR, GPTConfig  # noqa: E402
-from gpt import build_model  # noqa: E402
-
-from shared import lm  # noqa: E402
-from shared.errors import run_main  # noqa: E402
+from shared import lm
+from shared.errors import run_main
 
 
 def parse_args(argv=None) -> argparse.Namespace:

@@ -19,7 +19,6 @@ Model, for a padded batch of source ids (batch, S) and target ids (batch, T):
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,13 +26,12 @@ import numpy as np
 import torch
 from torch import nn
 
+from model import DecoderBlock, EncoderBlock, causal_mask, positional_encoding
+
+from shared.config import RuntimeConfig
+from shared.errors import UserError
+
 STAGE_DIR = Path(__file__).resolve().parent
-sys.path.insert(0, str(STAGE_DIR))  # model.py sits beside this file, also when loaded by path
-
-from model import DecoderBlock, EncoderBlock, causal_mask, positional_encoding  # noqa: E402
-
-from shared.config import RuntimeConfig  # noqa: E402
-from shared.errors import UserError  # noqa: E402
 
 TASKS = ("reverse", "number-words")
 

@@ -20,23 +20,19 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # run from any folder
+from attention import attention_report
+from config import SMOKE_OVERRIDES, ForecastConfig
+from model import build_model
 
-from attention import attention_report  # noqa: E402
-from config import SMOKE_OVERRIDES, ForecastConfig  # noqa: E402
-from model import build_model  # noqa: E402
-
-from shared import features, forecast, market, parallel, training, windows  # noqa: E402
-from shared.config import parse_stage_args  # noqa: E402
-from shared.errors import UserError, run_main  # noqa: E402
-from shared.runs import SeedRuns  # noqa: E402
+from shared import features, forecast, market, parallel, training, windows
+from shared.config import parse_stage_args
+from shared.errors import UserError, run_main
+from shared.runs import SeedRuns
 
 
 @torch.no_grad()

@@ -17,20 +17,18 @@ matrix-multiply peak), history.json, loss_curve.png, sample.txt, best.pt and las
 from __future__ import annotations
 
 import dataclasses
-import sys
 from pathlib import Path
 
 import torch
 
+from config import GPT_SMOKE_OVERRIDES, GPTConfig
+from gpt import build_model
+
+from shared import lm, parallel, training
+from shared.config import parse_stage_args
+from shared.errors import UserError, run_main
+
 STAGE_DIR = Path(__file__).resolve().parent
-sys.path.insert(0, str(STAGE_DIR))  # run from any folder
-
-from config import GPT_SMOKE_OVERRIDES, GPTConfig  # noqa: E402
-from gpt import build_model  # noqa: E402
-
-from shared import lm, parallel, training  # noqa: E402
-from shared.config import parse_stage_args  # noqa: E402
-from shared.errors import UserError, run_main  # noqa: E402
 
 BENCH = STAGE_DIR.parent / "results" / "bench.json"  # where `make bench` stores the matmul peak
 

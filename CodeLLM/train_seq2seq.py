@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import math
-import sys
 import time
 from pathlib import Path
 
@@ -26,10 +25,7 @@ import matplotlib
 import torch
 from torch.nn import functional as F
 
-STAGE_DIR = Path(__file__).resolve().parent
-sys.path.insert(0, str(STAGE_DIR))  # run from any folder
-
-from seq2seq import (  # noqa: E402
+from seq2seq import (
     SMOKE_OVERRIDES,
     TASKS,
     Seq2SeqConfig,
@@ -41,12 +37,14 @@ from seq2seq import (  # noqa: E402
     show_source,
 )
 
-from shared import parallel, plotting, reporting, training  # noqa: E402
-from shared.config import parse_stage_args  # noqa: E402
-from shared.errors import UserError, run_main  # noqa: E402
+from shared import parallel, plotting, reporting, training
+from shared.config import parse_stage_args
+from shared.errors import UserError, run_main
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
+
+STAGE_DIR = Path(__file__).resolve().parent
 
 PAGE = STAGE_DIR / "seq2seq.md"
 SECTION = "seq2seq-results"

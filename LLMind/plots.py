@@ -11,7 +11,7 @@ import numpy as np
 from shared import plotting
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
+import matplotlib.pyplot as plt  # the backend must be chosen first
 
 COLORS = {"tfidf_logreg": "grey", "frozen_encoder_logreg": "tab:olive"}
 NAMES = {"tfidf_logreg": "TF-IDF + LR", "frozen_encoder_logreg": "frozen encoder + LR",

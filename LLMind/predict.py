@@ -13,21 +13,18 @@ With a CSV and --label-column it also prints the accuracy against those labels.
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
 
+import data
+
+from shared import training
+from shared.errors import UserError, run_main
+
 STAGE_DIR = Path(__file__).resolve().parent
-sys.path.insert(0, str(STAGE_DIR))  # run from any folder
-sys.path.insert(0, str(STAGE_DIR.parent))
-
-import data  # noqa: E402
-
-from shared import training  # noqa: E402
-from shared.errors import UserError, run_main  # noqa: E402
 
 DEFAULT_MODEL = STAGE_DIR / "results" / "minilm" / "model"
 

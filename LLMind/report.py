@@ -16,10 +16,9 @@ import argparse
 import sys
 from pathlib import Path
 
-STAGE_DIR = Path(__file__).resolve().parent
-sys.path.insert(0, str(STAGE_DIR.parent))
+from shared import reporting, training
 
-from shared import reporting, training  # noqa: E402
+STAGE_DIR = Path(__file__).resolve().parent
 
 RUN = STAGE_DIR / "results" / "reference-minilm"
 TUNING = STAGE_DIR / "results" / "reference-tuning" / "metrics.json"

@@ -16,18 +16,15 @@ from __future__ import annotations
 
 import argparse
 import re
-import sys
 from pathlib import Path
 
+import data
+import pretrained
+
+from shared import training
+from shared.errors import run_main
+
 STAGE_DIR = Path(__file__).resolve().parent
-sys.path.insert(0, str(STAGE_DIR))  # run from any folder
-sys.path.insert(0, str(STAGE_DIR.parent))
-
-import data  # noqa: E402
-import pretrained  # noqa: E402
-
-from shared import training  # noqa: E402
-from shared.errors import run_main  # noqa: E402
 
 WORD = re.compile(r"\w+|[^\w\s]")
 

@@ -31,19 +31,16 @@ import numpy as np
 import pandas as pd
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # run from any folder
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import baselines
+import data
+import plots
+import pretrained
+import significance
+from config import SMOKE_OVERRIDES, LLMindConfig
 
-import baselines  # noqa: E402
-import data  # noqa: E402
-import plots  # noqa: E402
-import pretrained  # noqa: E402
-import significance  # noqa: E402
-from config import SMOKE_OVERRIDES, LLMindConfig  # noqa: E402
-
-from shared import parallel, training  # noqa: E402
-from shared.config import parse_stage_args  # noqa: E402
-from shared.errors import UserError, run_main  # noqa: E402
+from shared import parallel, training
+from shared.config import parse_stage_args
+from shared.errors import UserError, run_main
 
 
 class Sentences(torch.utils.data.Dataset):

@@ -16,20 +16,16 @@ README's "How the defaults were chosen" table. The candidates' models are not ke
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 import time
 from dataclasses import asdict
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # run from any folder, as train.py
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import train
+from config import STAGE_DIR, LLMindConfig
 
-import train  # noqa: E402
-from config import STAGE_DIR, LLMindConfig  # noqa: E402
-
-from shared import training  # noqa: E402
-from shared.errors import UserError, run_main  # noqa: E402
+from shared import training
+from shared.errors import UserError, run_main
 
 # The settings the first version's default was compared with (git log of config.py and the
 # README), each differing from the one before in one step: more sentences and fewer frozen

@@ -14,21 +14,18 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
-import keras  # noqa: E402
+import keras
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # run from any folder
+import model as _custom_layers  # noqa: F401  (registers the attention layer for loading)
+from config import STAGE_DIR
 
-import model as _custom_layers  # noqa: E402, F401  (registers the attention layer for loading)
-from config import STAGE_DIR  # noqa: E402
-
-from shared import features, market, windows  # noqa: E402
-from shared.errors import UserError, run_main  # noqa: E402
+from shared import features, market, windows
+from shared.errors import UserError, run_main
 
 
 def parse_args(argv=None) -> argparse.Namespace:

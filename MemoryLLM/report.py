@@ -17,10 +17,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-STAGE_DIR = Path(__file__).resolve().parent
-sys.path.insert(0, str(STAGE_DIR.parent))
+from shared import forecast, reporting, training
 
-from shared import forecast, reporting, training  # noqa: E402
+STAGE_DIR = Path(__file__).resolve().parent
 
 RUN = STAGE_DIR / "results" / "reference-lstm"
 ALPHA = 0.05  # the page's significance level, after the Holm correction

@@ -20,25 +20,21 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
-import sys
 import time
-from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow is imported
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
+import keras
+import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # run from any folder
+from config import DENSE_INITIALISERS, INITIALISERS, LOSS, SMOKE_OVERRIDES, MemoryConfig
+from model import build_model, training_callbacks
 
-from config import DENSE_INITIALISERS, INITIALISERS, LOSS, SMOKE_OVERRIDES, MemoryConfig  # noqa: E402
-from model import build_model, training_callbacks  # noqa: E402
-
-from shared import features, forecast, market, training, windows  # noqa: E402
-from shared.config import parse_stage_args  # noqa: E402
-from shared.errors import UserError, run_main  # noqa: E402
-from shared.runs import SeedRuns  # noqa: E402
+from shared import features, forecast, market, training, windows
+from shared.config import parse_stage_args
+from shared.errors import UserError, run_main
+from shared.runs import SeedRuns
 
 
 class EpochTimer(keras.callbacks.Callback):

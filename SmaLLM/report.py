@@ -12,11 +12,10 @@ import argparse
 import sys
 from pathlib import Path
 
-STAGE_DIR = Path(__file__).resolve().parent
-sys.path.insert(0, str(STAGE_DIR.parent))
+from shared import reporting, training
+from shared.config import load_stage_config
 
-from shared import reporting, training  # noqa: E402
-from shared.config import load_stage_config  # noqa: E402
+STAGE_DIR = Path(__file__).resolve().parent
 
 DEFAULT_MODEL = load_stage_config(STAGE_DIR / "config.py").SmallConfig().model
 RUN = STAGE_DIR / "results" / f"reference-{DEFAULT_MODEL}"

@@ -17,14 +17,12 @@ from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # run from any folder
+from config import STAGE_DIR, SmallConfig
+from model import build_model
+from tokenizer import UNK, encode, load_tokenizer
 
-from config import STAGE_DIR, SmallConfig  # noqa: E402
-from model import build_model  # noqa: E402
-from tokenizer import UNK, encode, load_tokenizer  # noqa: E402
-
-from shared import lm, training  # noqa: E402
-from shared.errors import UserError, run_main  # noqa: E402
+from shared import lm, training
+from shared.errors import UserError, run_main
 
 
 def parse_args(argv=None) -> argparse.Namespace:

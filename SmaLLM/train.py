@@ -15,21 +15,17 @@ loss_curve.png, embeddings.png, neighbours.json, sample.txt, best.pt and last.pt
 from __future__ import annotations
 
 import dataclasses
-import sys
-from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # run from any folder
+from config import MIN_VOCAB_SIZE, SMOKE_OVERRIDES, SmallConfig
+from embeddings import write_embedding_views
+from model import build_model
+from tokenizer import UNK, SpellingModel, encode, train_tokenizer
 
-from config import MIN_VOCAB_SIZE, SMOKE_OVERRIDES, SmallConfig  # noqa: E402
-from embeddings import write_embedding_views  # noqa: E402
-from model import build_model  # noqa: E402
-from tokenizer import UNK, SpellingModel, encode, train_tokenizer  # noqa: E402
-
-from shared import lm, metrics, parallel, plotting, text, training  # noqa: E402
-from shared.config import parse_stage_args  # noqa: E402
-from shared.errors import UserError, run_main  # noqa: E402
+from shared import lm, metrics, parallel, plotting, text, training
+from shared.config import parse_stage_args
+from shared.errors import UserError, run_main
 
 
 def check_settings(cfg: SmallConfig) -> None:

@@ -29,11 +29,10 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from shared import reporting, training
+from shared.config import load_stage_config
 
-from shared import reporting, training  # noqa: E402
-from shared.config import load_stage_config  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 _tiny = load_stage_config(ROOT / "TinyLLM" / "config.py")
 TINYLLM_MODELS, TINYLLM_DEFAULT = _tiny.MODELS, _tiny.TinyConfig().model

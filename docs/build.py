@@ -19,14 +19,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import front_page  # docs/, the folder of this script
+
+from shared import lm, metrics, plotting, reporting, text, training
+from shared.config import load_stage_config
+from shared.errors import UserError
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-import front_page  # noqa: E402  (docs/, the folder of this script)
-
-from shared import lm, metrics, plotting, reporting, text, training  # noqa: E402
-from shared.config import load_stage_config  # noqa: E402
-from shared.errors import UserError  # noqa: E402
 
 # Every other script that writes a generated section, in the order `make docs` runs them.
 REPORTS = [["TinyLLM/report.py"], ["SmaLLM/report.py"], ["MemoryLLM/report.py"],

@@ -8,7 +8,7 @@ import matplotlib
 import numpy as np
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
+import matplotlib.pyplot as plt  # the backend must be chosen first
 
 
 def _save(fig, path: Path) -> Path:

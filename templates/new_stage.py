@@ -12,13 +12,11 @@ from __future__ import annotations
 
 import argparse
 import re
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from shared.errors import UserError, run_main
 
-from shared.errors import UserError, run_main  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 TEMPLATES = Path(__file__).resolve().parent / "stage"
 # template file -> where it goes, relative to the repository root

@@ -11,7 +11,11 @@ from conftest import ROOT, assert_one_line_error, read_json, run_script
 from shared.config import load_stage_config
 
 TRAIN = "CodeLLM/train_seq2seq.py"
-s2s = load_stage_config(ROOT / "CodeLLM" / "seq2seq.py")  # by path: stages share module names
+# By path: stages share module names. seq2seq.py imports model.py from its own folder, as when
+# train_seq2seq.py runs, so that folder is first on sys.path while it loads (and only then).
+with pytest.MonkeyPatch.context() as mp:
+    mp.syspath_prepend(str(ROOT / "CodeLLM"))
+    s2s = load_stage_config(ROOT / "CodeLLM" / "seq2seq.py")
 
 
 @pytest.mark.parametrize("n, words", [
@@ -161,8 +165,9 @@ def test_bad_settings_get_one_line_errors(tmp_path):
         assert_one_line_error(proc, fragment)
 
 
-def test_report_is_up_to_date_and_notices_an_edit(tmp_path):
+def test_report_is_up_to_date_and_notices_an_edit(tmp_path, monkeypatch):
     assert run_script(TRAIN, "--report", "--check", check=False).returncode == 0
+    monkeypatch.syspath_prepend(str(ROOT / "CodeLLM"))  # train_seq2seq.py imports seq2seq.py
     train = load_stage_config(ROOT / "CodeLLM" / "train_seq2seq.py")
     page = tmp_path / "page.md"
     page.write_text("<!-- begin: seq2seq-results -->\nold\n<!-- end: seq2seq-results -->\n")

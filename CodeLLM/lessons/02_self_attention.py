@@ -15,17 +15,15 @@ Writes self_attention.png to --out-dir.
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 import numpy as np
 
+import numpy_attention as attention
+
+from shared import plotting
+
 HERE = Path(__file__).resolve().parent
-sys.path[:0] = [str(HERE), str(HERE.parents[1])]  # this folder (numpy_attention.py) and the repo root
-
-import numpy_attention as attention  # noqa: E402
-
-from shared import plotting  # noqa: E402
 
 DEFAULT_OUT = HERE.parent / "results" / "reference-lessons"
 FEATURES = ["determiner", "animal", "object", "verb", "preposition"]

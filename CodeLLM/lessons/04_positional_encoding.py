@@ -14,21 +14,19 @@ positional_similarity.png (dot product against offset, seen from several positio
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 import matplotlib
 import numpy as np
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
+import matplotlib.pyplot as plt  # the backend must be chosen first
+
+import numpy_attention as attention
+
+from shared import plotting
 
 HERE = Path(__file__).resolve().parent
-sys.path[:0] = [str(HERE), str(HERE.parents[1])]  # this folder (numpy_attention.py) and the repo root
-
-import numpy_attention as attention  # noqa: E402
-
-from shared import plotting  # noqa: E402
 
 DEFAULT_OUT = HERE.parent / "results" / "reference-lessons"
 
