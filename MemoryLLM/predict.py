@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # run from any folder
 import model as _custom_layers  # noqa: E402, F401  (registers the attention layer for loading)
 from config import STAGE_DIR  # noqa: E402
 
-from shared import features, market, windows  # noqa: E402
+from shared import market, windows  # noqa: E402
 from shared.errors import UserError, run_main  # noqa: E402
 
 
@@ -53,11 +53,8 @@ def load_run(run_dir: Path):
 
 
 def next_close(model, prep, prices) -> list[float]:
-    frame = features.add_indicators(prices)
-    window = windows.latest_window(frame, prep["feature_scaler"], prep["features"], prep["lookback"])
-    scaled = model.predict(window, verbose=0).ravel()
-    return list(windows.to_price(scaled, frame["close"].iloc[-1:].to_numpy(),
-                                 prep["target_scaler"], prep["target"]))
+    """The model's forecast close for the business day after `prices` ends."""
+    return windows.forecast_closes(prices, prep, lambda window: model.predict(window, verbose=0).ravel())
 
 
 def main(argv=None) -> list[tuple[str, float]]:
