@@ -20,7 +20,7 @@ import torch
 from config import STAGE_DIR
 from model import build_model
 
-from shared import features, market, training, windows
+from shared import market, training, windows
 from shared.errors import UserError, run_main
 
 
@@ -48,12 +48,8 @@ def load_run(run_dir: Path):
 @torch.no_grad()
 def next_closes(model, prep, prices) -> list[float]:
     """The model's forecast closes for the `horizon` business days after `prices` ends."""
-    frame = features.add_indicators(prices)
-    window = windows.latest_window(frame, prep["feature_scaler"], prep["features"], prep["lookback"])
-    scaled = model(torch.from_numpy(window)).numpy()  # (1, horizon)
-    closes = windows.to_price(scaled, frame["close"].iloc[-1:].to_numpy(), prep["target_scaler"],
-                              prep["target"])
-    return [float(c) for c in closes[0]]
+    return windows.forecast_closes(prices, prep,
+                                   lambda window: model(torch.from_numpy(window)).numpy())  # (1, horizon)
 
 
 def main(argv=None) -> list[tuple[str, float]]:

@@ -7,7 +7,6 @@ the results of the GOOG comparison saved by compare.py.
 
 from __future__ import annotations
 
-import argparse
 import re
 import sys
 from pathlib import Path
@@ -15,6 +14,7 @@ from pathlib import Path
 import compare_report
 
 from shared import reporting, training
+from shared.errors import UserError
 
 STAGE_DIR = Path(__file__).resolve().parent
 
@@ -61,32 +61,29 @@ def minigpt(m: dict, sample: str) -> str:
             f"{chr(10).join(sample.strip().splitlines()[:8])}\n```")
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--check", action="store_true",
-                        help="do not write; exit 1 if the README differs from the results")
-    args = parser.parse_args(argv)
-    sections = {"code-map": code_map()}
-    if COMPARISON.is_file():
-        c = training.read_json(COMPARISON)
-        if "tests" not in c:  # written before the ridge baseline and the Holm correction
-            print(f"error: {COMPARISON} is out of date; run `python CodeLLM/compare.py --report-only "
-                  "--reanalyse` (or `make compare`)", file=sys.stderr)
-            return 2
-        sections["results"] = (compare_report.accuracy_table(c) + "\n\n"
-                               + compare_report.conclusion(c))
-    else:
-        print(f"error: no comparison in {COMPARISON}; run `make compare` first", file=sys.stderr)
-        return 2
+def sections() -> dict[str, str]:
+    """Every generated section of the README: the code map, the comparison and (once `make
+    bench` has run it) the mini-GPT."""
+    content = {"code-map": code_map()}
+    if not COMPARISON.is_file():
+        raise UserError(f"no comparison in {COMPARISON}; run `make compare` first")
+    c = training.read_json(COMPARISON)
+    if "tests" not in c:  # written before the ridge baseline and the Holm correction
+        raise UserError(f"{COMPARISON} is out of date; run `python CodeLLM/compare.py --report-only "
+                        "--reanalyse` (or `make compare`)")
+    content["results"] = compare_report.accuracy_table(c) + "\n\n" + compare_report.conclusion(c)
     if (GPT_RUN / "metrics.json").is_file():
         m = training.read_json(GPT_RUN / "metrics.json")
         if "test_bits_per_char" not in m:
-            print(f"error: {GPT_RUN / 'metrics.json'} has no test_bits_per_char (written before "
-                  "the test split existed); run `make bench` to regenerate the reference runs",
-                  file=sys.stderr)
-            return 2
-        sections["minigpt"] = minigpt(m, (GPT_RUN / "sample.txt").read_text(encoding="utf-8"))
-    return reporting.write_sections(STAGE_DIR / "README.md", sections, check=args.check)
+            raise UserError(f"{GPT_RUN / 'metrics.json'} has no test_bits_per_char (written "
+                            "before the test split existed); run `make bench` to regenerate the "
+                            "reference runs")
+        content["minigpt"] = minigpt(m, (GPT_RUN / "sample.txt").read_text(encoding="utf-8"))
+    return content
+
+
+def main(argv=None) -> int:
+    return reporting.report_main(__doc__, STAGE_DIR / "README.md", sections, argv)
 
 
 if __name__ == "__main__":

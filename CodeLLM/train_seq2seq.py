@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import math
 import time
 from pathlib import Path
 
@@ -40,6 +39,7 @@ from seq2seq import (
 from shared import parallel, plotting, reporting, training
 from shared.config import parse_stage_args
 from shared.errors import UserError, run_main
+from shared.lm import learning_rate
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
@@ -48,14 +48,6 @@ STAGE_DIR = Path(__file__).resolve().parent
 
 PAGE = STAGE_DIR / "seq2seq.md"
 SECTION = "seq2seq-results"
-
-
-def learning_rate(step: int, cfg: Seq2SeqConfig) -> float:
-    """Linear warm-up (big first steps upset attention), then cosine decay to lr / 10."""
-    if step < cfg.warmup_steps:
-        return cfg.lr * (step + 1) / cfg.warmup_steps
-    progress = (step - cfg.warmup_steps) / max(1, cfg.steps - cfg.warmup_steps)
-    return cfg.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
 
 
 def sequence_loss(model, src: torch.Tensor, tgt: torch.Tensor) -> torch.Tensor:
@@ -106,8 +98,8 @@ def train(cfg: Seq2SeqConfig, data: TaskData, rt: parallel.Runtime):
             order, position = torch.randperm(len(src), generator=generator), 0
         batch = order[position : position + cfg.batch_size]
         position += cfg.batch_size
-        for group in optimizer.param_groups:
-            group["lr"] = learning_rate(step, cfg)
+        for group in optimizer.param_groups:  # warm-up: big first steps upset attention
+            group["lr"] = learning_rate(step, cfg.lr, cfg.warmup_steps, cfg.steps)
         running.append(rt.train_step(net, model, optimizer, batch, loss_of, cfg.grad_clip,
                                      cfg.grad_accum))
         done = step + 1

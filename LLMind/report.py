@@ -12,11 +12,11 @@ a one-line note to run `make bench`.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
 from shared import reporting, training
+from shared.errors import UserError
 
 STAGE_DIR = Path(__file__).resolve().parent
 
@@ -197,15 +197,12 @@ def tokenizer_section(t: dict) -> str:
             f"validation sentences (`##` marks a piece that continues a word):\n\n{examples}")
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--check", action="store_true",
-                        help="do not write; exit 1 if the README differs from the results")
-    args = parser.parse_args(argv)
+def sections() -> dict[str, str]:
+    """Every generated section of the README, from the reference runs; a metrics file older
+    than the tests it should hold is a note, not an error."""
     if not (RUN / "metrics.json").is_file():
-        print(f"error: no reference run in {RUN}; run `make bench` (or "
-              "`python LLMind/train.py --run-name reference-minilm`) first", file=sys.stderr)
-        return 2
+        raise UserError(f"no reference run in {RUN}; run `make bench` (or "
+                        "`python LLMind/train.py --run-name reference-minilm`) first")
     m = training.read_json(RUN / "metrics.json")
     m["freeze_layers"] = training.read_json(RUN / "config.json")["freeze_layers"]
     tests = significance_section(m)
@@ -213,11 +210,15 @@ def main(argv=None) -> int:
         print(STALE.format(what="the split's de-duplication counts, intervals or McNemar's tests",
                            path=RUN / "metrics.json"), file=sys.stderr)
     results = results_table(m) + "\n\n" + summary(m) + (f"\n\n{tests}" if tests else "")
-    sections = {"results": results,
-                "tuning": tuning_section(training.read_json(TUNING) if TUNING.is_file() else None)}
+    content = {"results": results,
+               "tuning": tuning_section(training.read_json(TUNING) if TUNING.is_file() else None)}
     if TOKENIZERS.is_file():
-        sections["tokenizers"] = tokenizer_section(training.read_json(TOKENIZERS))
-    return reporting.write_sections(README, sections, check=args.check)
+        content["tokenizers"] = tokenizer_section(training.read_json(TOKENIZERS))
+    return content
+
+
+def main(argv=None) -> int:
+    return reporting.report_main(__doc__, README, sections, argv)
 
 
 if __name__ == "__main__":

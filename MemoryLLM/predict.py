@@ -24,7 +24,7 @@ import keras
 import model as _custom_layers  # noqa: F401  (registers the attention layer for loading)
 from config import STAGE_DIR
 
-from shared import features, market, windows
+from shared import market, windows
 from shared.errors import UserError, run_main
 
 
@@ -50,11 +50,8 @@ def load_run(run_dir: Path):
 
 
 def next_close(model, prep, prices) -> list[float]:
-    frame = features.add_indicators(prices)
-    window = windows.latest_window(frame, prep["feature_scaler"], prep["features"], prep["lookback"])
-    scaled = model.predict(window, verbose=0).ravel()
-    return list(windows.to_price(scaled, frame["close"].iloc[-1:].to_numpy(),
-                                 prep["target_scaler"], prep["target"]))
+    """The model's forecast close for the business day after `prices` ends."""
+    return windows.forecast_closes(prices, prep, lambda window: model.predict(window, verbose=0).ravel())
 
 
 def main(argv=None) -> list[tuple[str, float]]:

@@ -10,7 +10,6 @@ predictions.csv; the page's Diebold-Mariano tests are Holm-corrected together.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -18,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from shared import forecast, reporting, training
+from shared.errors import UserError
 
 STAGE_DIR = Path(__file__).resolve().parent
 
@@ -137,29 +137,28 @@ def reading(m: dict, history: dict, config: dict, predictions: pd.DataFrame) -> 
     return "\n".join([size, f"- {direction_sentence(m)}", curves])
 
 
+def sections(run: Path) -> dict[str, str]:
+    """Every generated section of the README, from the run in `run`."""
+    files = [run / name for name in ("metrics.json", "history.json", "config.json", "predictions.csv")]
+    missing = [p.name for p in files if not p.is_file()]
+    if missing:
+        raise UserError(f"no {', '.join(missing)} in {run}; run `make bench` first")
+    m = training.read_json(files[0])
+    if "ridge" not in m["baselines"] or "test_dm_pvalue" not in m:
+        raise UserError(f"{files[0]} predates the ridge baseline and the seed-averaged DM test; "
+                        "run `make bench` to regenerate it")
+    return {"results-summary": summary(m), "results-table": results_table(m),
+            "results-reading": reading(m, training.read_json(files[1]), training.read_json(files[2]),
+                                       pd.read_csv(files[3]))}
+
+
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--check", action="store_true",
-                        help="do not write; exit 1 if the README differs from the results")
+    parser = reporting.report_parser(__doc__)
     parser.add_argument("--run-dir", default=str(RUN), help="the run whose results are written")
     parser.add_argument("--readme", default=str(STAGE_DIR / "README.md"),
                         help="the Markdown file with the results-* sections to fill")
     args = parser.parse_args(argv)
-    run = Path(args.run_dir)
-    files = [run / name for name in ("metrics.json", "history.json", "config.json", "predictions.csv")]
-    missing = [p.name for p in files if not p.is_file()]
-    if missing:
-        print(f"error: no {', '.join(missing)} in {run}; run `make bench` first", file=sys.stderr)
-        return 2
-    m = training.read_json(files[0])
-    if "ridge" not in m["baselines"] or "test_dm_pvalue" not in m:
-        print(f"error: {files[0]} predates the ridge baseline and the seed-averaged DM test; "
-              "run `make bench` to regenerate it", file=sys.stderr)
-        return 2
-    sections = {"results-summary": summary(m), "results-table": results_table(m),
-                "results-reading": reading(m, training.read_json(files[1]), training.read_json(files[2]),
-                                           pd.read_csv(files[3]))}
-    return reporting.write_sections(args.readme, sections, check=args.check)
+    return reporting.write_report(args.readme, lambda: sections(Path(args.run_dir)), check=args.check)
 
 
 if __name__ == "__main__":

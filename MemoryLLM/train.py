@@ -96,8 +96,6 @@ def main(argv=None) -> dict:
     # No --resume: a whole run (every seed) takes well under a minute on a CPU.
     cfg, args = parse_stage_args(MemoryConfig, __doc__.split("\n\n")[0], SMOKE_OVERRIDES, argv,
                                  resumable=False)
-    if cfg.run_name is None:
-        cfg.run_name = f"smoke-{cfg.model}" if args.smoke else cfg.model
     choose_device(cfg.device)
     out = training.run_dir(cfg.out_dir, cfg.run_name)
     prices = market.load_prices(cfg.source, cfg.ticker, cfg.csv, cfg.start, cfg.end,

@@ -8,12 +8,12 @@ Headline numbers are on the test text; validation (which chose the checkpoint) b
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
 from shared import reporting, training
 from shared.config import load_stage_config
+from shared.errors import UserError
 
 STAGE_DIR = Path(__file__).resolve().parent
 
@@ -72,32 +72,28 @@ def target_line() -> str:
             "whole run.")
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--check", action="store_true",
-                        help="do not write; exit 1 if the README differs from the results")
-    args = parser.parse_args(argv)
+def sections() -> dict[str, str]:
+    """Every generated section of the README, from the reference run."""
     if not (RUN / "metrics.json").is_file():
-        print(f"error: no reference run in {RUN}; run `make bench` first", file=sys.stderr)
-        return 2
+        raise UserError(f"no reference run in {RUN}; run `make bench` first")
     m = training.read_json(RUN / "metrics.json")
     if missing := [k for k in NEEDED if k not in m]:
-        print(f"error: {RUN / 'metrics.json'} has no {missing[0]} (written before the test split "
-              "existed); run `make bench` to regenerate the reference runs", file=sys.stderr)
-        return 2
-    config = training.read_json(RUN / "config.json")
+        raise UserError(f"{RUN / 'metrics.json'} has no {missing[0]} (written before the test "
+                        "split existed); run `make bench` to regenerate the reference runs")
     neighbours = training.read_json(RUN / "neighbours.json")
-    sample = (RUN / "sample.txt").read_text(encoding="utf-8").strip("\n")
     neighbour_rows = [[f"`{word}`", ", ".join(f"`{n.strip()}` ({s:.2f})" for n, s in near)]
                       for word, near in neighbours.items()]
-    sections = {
+    return {
         "results-summary": summary(m) + target_line(),
         "results-table": results_table(m),
         "neighbours": reporting.markdown_table(["word", "nearest by cosine similarity"],
                                                neighbour_rows),
-        "sample": f"Temperature {config['temperature']}, prompt: a newline.\n\n```text\n{sample}\n```",
+        "sample": reporting.sample_section(RUN),
     }
-    return reporting.write_sections(STAGE_DIR / "README.md", sections, check=args.check)
+
+
+def main(argv=None) -> int:
+    return reporting.report_main(__doc__, STAGE_DIR / "README.md", sections, argv)
 
 
 if __name__ == "__main__":

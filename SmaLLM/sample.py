@@ -52,8 +52,7 @@ def main(argv=None) -> str:
     if unknown:
         print(f"warning: not in the vocabulary, read as {UNK}: {', '.join(map(repr, unknown))}",
               file=sys.stderr)
-    model = build_model(checkpoint["model_config"]).to(device)
-    model.load_state_dict(checkpoint["model"])
+    model = lm.restore_model(checkpoint, build_model, device)
     generator = torch.Generator().manual_seed(args.seed)
     ids = lm.generate(model, prompt_ids, args.length, args.temperature, args.top_k,
                       generator=generator, device=device, never=(unk_id,))

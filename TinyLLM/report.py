@@ -11,7 +11,6 @@ difference the text comments on carries a paired block-bootstrap 95% interval.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -138,29 +137,21 @@ def target_line() -> str:
             f"on a {training.read_json(path)['machine']['cpu_count']}-core machine.")
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--check", action="store_true",
-                        help="do not write; exit 1 if the README differs from the results")
-    args = parser.parse_args(argv)
-    try:
-        runs = load_runs()
-    except UserError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+def sections() -> dict[str, str]:
+    """Every generated section of the README, from the reference runs."""
+    runs = load_runs()
     if DEFAULT_MODEL not in runs:
-        print(f"error: no reference run of {DEFAULT_MODEL}; run `make bench` first", file=sys.stderr)
-        return 2
-    sample = (STAGE_DIR / "results" / f"reference-{DEFAULT_MODEL}" / "sample.txt").read_text(
-        encoding="utf-8").strip("\n")
-    config = training.read_json(STAGE_DIR / "results" / f"reference-{DEFAULT_MODEL}" / "config.json")
-    sections = {
+        raise UserError(f"no reference run of {DEFAULT_MODEL}; run `make bench` first")
+    return {
         "results-summary": summary(runs) + target_line(),
         "results-table": results_table(runs),
         "reading": reading(runs),
-        "sample": f"Temperature {config['temperature']}, prompt: a newline.\n\n```text\n{sample}\n```",
+        "sample": reporting.sample_section(STAGE_DIR / "results" / f"reference-{DEFAULT_MODEL}"),
     }
-    return reporting.write_sections(STAGE_DIR / "README.md", sections, check=args.check)
+
+
+def main(argv=None) -> int:
+    return reporting.report_main(__doc__, STAGE_DIR / "README.md", sections, argv)
 
 
 if __name__ == "__main__":

@@ -26,10 +26,11 @@ import sys
 import time
 
 import torch
-from config import SMOKE_OVERRIDES, TinyConfig  # this folder: config.py and model.py
-from model import build_model
 from torch.nn import functional as F
 from tqdm import tqdm
+
+from config import SMOKE_OVERRIDES, TinyConfig  # this folder: config.py and model.py
+from model import build_model
 
 from shared import lm, metrics, parallel, plotting, training
 from shared.config import parse_stage_args

@@ -1,5 +1,6 @@
-"""The training loop of the character and word language models (stages 1, 2 and the stage 4
-mini-GPT), and the one protocol that scores them all.
+"""The shared training loop of the word language model (stage 2) and the stage 4 mini-GPT, and
+the one protocol that scores every language model. Stage 1 keeps the same loop written out in
+TinyLLM/train.py, where a learner reads it; a test keeps the two equal to the last digit.
 
 Both stages turn their text into a 1-D tensor of token ids (characters or words) and train a
 model with the interface `logits, state = model(ids, state)` by truncated backpropagation
@@ -427,6 +428,14 @@ def finish(model, data: CharData, run: dict, cfg, out: Path, device, title: str)
     return result
 
 
+def restore_model(checkpoint: dict, build_model, device) -> torch.nn.Module:
+    """The model a train.py checkpoint holds: rebuilt by the stage's `build_model(model_config)`
+    on `device`, with the trained weights (what every sample.py samples from)."""
+    model = build_model(checkpoint["model_config"]).to(device)
+    model.load_state_dict(checkpoint["model"])
+    return model
+
+
 def sample_characters(args, build_model) -> str:
     """sample.py of a character model: load `args.checkpoint` (model state, model config and
     vocabulary), continue `args.prompt` and print the text. `build_model(model_config)` is the
@@ -436,8 +445,7 @@ def sample_characters(args, build_model) -> str:
     checkpoint = training.load_checkpoint(args.checkpoint, map_location=device)
     vocab = text.CharVocab.from_saved(checkpoint["vocab"])
     prompt_ids = vocab.encode(prompt, strict=True)
-    model = build_model(checkpoint["model_config"]).to(device)
-    model.load_state_dict(checkpoint["model"])
+    model = restore_model(checkpoint, build_model, device)
     generator = torch.Generator().manual_seed(args.seed)
     ids = generate(model, prompt_ids, args.length, args.temperature, args.top_k,
                    generator=generator, device=device, never=(0,))

@@ -7,13 +7,20 @@ A generated section sits between two markers in a README:
     <!-- end: results -->
 
 `update_section` rewrites what lies between them; with `check=True` it only reports whether
-the committed text is out of date (the test suite uses that).
+the committed text is out of date (the test suite uses that). Every stage's report.py is the
+same command (`python Stage/report.py [--check]`): `report_parser` and `write_report` are that
+command, so a report script holds only what its sections say.
 """
 
 from __future__ import annotations
 
+import argparse
+import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
+
+from shared.errors import UserError
 
 
 def markdown_table(headers: list[str], rows: list[list[object]]) -> str:
@@ -52,3 +59,41 @@ def write_sections(path: str | Path, sections: dict[str, str], check: bool = Fal
         print(f"{path} is out of date with its results files; run `make docs`", file=sys.stderr)
         return 1
     return 0
+
+
+def report_parser(doc: str) -> argparse.ArgumentParser:
+    """A report script's command line: its docstring's first paragraph as the description,
+    and --check. A stage with more flags adds them to the parser this returns."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    parser.add_argument("--check", action="store_true",
+                        help="do not write; exit 1 if the README differs from the results")
+    return parser
+
+
+def write_report(path: str | Path, sections: Callable[[], dict[str, str]], check: bool = False) -> int:
+    """Compute `sections()` ({section name: Markdown}) and write them into `path` (with
+    `check`, only compare). The exit status of a report script: 0 when written or up to date,
+    1 when `check` finds it stale, 2 when `sections` raises a UserError (a results file missing
+    or written by older code), whose message is printed as one line."""
+    try:
+        content = sections()
+    except UserError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    return write_sections(path, content, check=check)
+
+
+def report_main(doc: str, path: str | Path, sections: Callable[[], dict[str, str]],
+                argv=None) -> int:
+    """The whole `main` of a report script that has no flags but --check."""
+    args = report_parser(doc).parse_args(argv)
+    return write_report(path, sections, check=args.check)
+
+
+def sample_section(run_dir: str | Path) -> str:
+    """The "sample" section of a language model's README: the run's sample.txt, with the
+    temperature from its config.json (the prompt of `make bench` is a newline)."""
+    run_dir = Path(run_dir)
+    sample = (run_dir / "sample.txt").read_text(encoding="utf-8").strip("\n")
+    config = json.loads((run_dir / "config.json").read_text(encoding="utf-8"))
+    return f"Temperature {config['temperature']}, prompt: a newline.\n\n```text\n{sample}\n```"

@@ -27,7 +27,7 @@ import pandas as pd
 from sklearn.preprocessing import StandardScaler
 
 from shared.errors import UserError
-from shared.features import FEATURES
+from shared.features import FEATURES, add_indicators
 
 TARGETS = ("return", "price")
 MIN_SAMPLES = {"train": 100, "val": 20, "test": 20}
@@ -142,6 +142,19 @@ def latest_window(frame: pd.DataFrame, feature_scaler: StandardScaler, features:
         raise UserError(f"need at least {lookback} days after the indicator warm-up, got {len(frame)}")
     window = feature_scaler.transform(frame[features].to_numpy(dtype=np.float64)[-lookback:])
     return window[np.newaxis].astype(np.float32)
+
+
+def forecast_closes(prices: pd.DataFrame, prep: dict, predict) -> list[float]:
+    """The closes a trained model forecasts for the days after `prices` end: the indicators
+    and the scaled window of the last `lookback` days, exactly as in training (`prep` is
+    `load_preprocessing`'s), `predict(window)` for the model's scaled targets (one per day of
+    its horizon), and those turned back into closes. What each predict.py feeds to
+    `market.roll_forward`."""
+    frame = add_indicators(prices)
+    window = latest_window(frame, prep["feature_scaler"], prep["features"], prep["lookback"])
+    closes = to_price(predict(window), frame["close"].iloc[-1:].to_numpy(), prep["target_scaler"],
+                      prep["target"])
+    return [float(c) for c in np.ravel(closes)]
 
 
 PREPROCESSING = "preprocessing.json"
