@@ -5,12 +5,12 @@ is also a command-line flag of train.py.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
-from shared.config import PriceDataConfig, RuntimeConfig
+from shared.config import PriceDataConfig, RuntimeConfig, opt
 
 STAGE_DIR = Path(__file__).resolve().parent
 ARCHS = ("transformer", "lstm")  # lstm: the framework-matched control for stage 3 vs 4
@@ -52,50 +52,41 @@ def plateau_schedule(patience: int, factor: float, min_delta: float, cooldown: i
 class ForecastConfig(PriceDataConfig, RuntimeConfig):
     # data: stage 3's flags (PriceDataConfig: --ticker, --csv, --source, --lookback, --target,
     # ...), plus the horizon
-    horizon: int = field(default=1, metadata={
-        "help": "days forecast at once; metrics are on the first, per-day RMSE on all"})
+    horizon: int = opt(1, "days forecast at once; metrics are on the first, per-day RMSE on all")
     # model
-    arch: str = field(default="transformer", metadata={
-        "help": "transformer, or lstm: stage 3's Keras LSTM and its recipe, in PyTorch",
-        "choices": list(ARCHS)})
-    d_model: int = field(default=16, metadata={"help": "transformer: width of every day's vector"})
-    heads: int = field(default=4, metadata={"help": "transformer: attention heads per layer"})
-    encoder_layers: int = field(default=2, metadata={"help": "transformer: encoder blocks"})
-    decoder_layers: int = field(default=1, metadata={"help": "transformer: decoder blocks"})
-    ff_size: int = field(default=32, metadata={"help": "transformer: feed-forward hidden width"})
-    pos_encoding: str = field(default="sinusoidal", metadata={
-        "help": "how the transformer knows the order of days",
-        "choices": ["sinusoidal", "learned", "none"]})
-    units: int = field(default=32, metadata={"help": "lstm: LSTM units (stage 3's default)"})
-    dense_units: int = field(default=16, metadata={"help": "lstm: width of the dense layer"})
+    arch: str = opt("transformer", "transformer, or lstm: stage 3's Keras LSTM and its recipe, in PyTorch",
+                    choices=list(ARCHS))
+    d_model: int = opt(16, "transformer: width of every day's vector")
+    heads: int = opt(4, "transformer: attention heads per layer")
+    encoder_layers: int = opt(2, "transformer: encoder blocks")
+    decoder_layers: int = opt(1, "transformer: decoder blocks")
+    ff_size: int = opt(32, "transformer: feed-forward hidden width")
+    pos_encoding: str = opt("sinusoidal", "how the transformer knows the order of days",
+                            choices=["sinusoidal", "learned", "none"])
+    units: int = opt(32, "lstm: LSTM units (stage 3's default)")
+    dense_units: int = opt(16, "lstm: width of the dense layer")
     # training. Fields left at None take the architecture's recipe (RECIPES above); a flag
     # overrides it. config.json records the values the run used.
-    dropout: float | None = field(default=None, metadata={
-        "help": "dropout inside the network (default: transformer 0.1, lstm 0.2 as stage 3)"})
-    epochs: int = field(default=40, metadata={"help": "most epochs per seed"})
-    batch_size: int = field(default=64, metadata={"help": "windows per gradient step"})
-    optimizer: str | None = field(default=None, metadata={
-        "help": "adamw (transformer's default) or adam (lstm's, as stage 3's Keras Adam; "
-                "with --weight-decay it adds an L2 term to the gradient)",
-        "choices": ["adam", "adamw"]})
-    lr: float | None = field(default=None, metadata={"help": "peak learning rate (default 1e-3)"})
-    adam_epsilon: float | None = field(default=None, metadata={
-        "help": "Adam's epsilon (default: transformer 1e-8, PyTorch's; lstm 1e-7, Keras's)"})
-    weight_decay: float | None = field(default=None, metadata={
-        "help": "weight decay (default: transformer 0.01, lstm 0)"})
-    warmup_steps: int | None = field(default=None, metadata={
-        "help": "linear learning-rate warm-up steps (default: transformer 50, lstm 0)"})
-    grad_clip: float | None = field(default=None, metadata={
-        "help": "clip the gradient norm to this; 0 does not clip (default: transformer 1.0, "
-                "lstm 0)"})
-    patience: int = field(default=6, metadata={
-        "help": "early stopping: epochs without validation improvement"})
-    seeds: int = field(default=3, metadata={"help": "independent runs; results are mean +- std"})
-    seed: int = field(default=42, metadata={"help": "first seed; the others follow"})
-    out_dir: str = field(default=str(STAGE_DIR / "results"), metadata={
-        "help": "folder that holds one sub-folder per run", "metavar": "DIR"})
-    run_name: str | None = field(default=None, metadata={
-        "help": "sub-folder of --out-dir for this run (default: the architecture)"})
+    dropout: float | None = opt(None, "dropout inside the network (default: "
+                                      "transformer 0.1, lstm 0.2 as stage 3)")
+    epochs: int = opt(40, "most epochs per seed")
+    batch_size: int = opt(64, "windows per gradient step")
+    optimizer: str | None = opt(None, "adamw (transformer's default) or adam (lstm's, as stage 3's Keras "
+                                      "Adam; with --weight-decay it adds an L2 term to the gradient)",
+                                choices=["adam", "adamw"])
+    lr: float | None = opt(None, "peak learning rate (default 1e-3)")
+    adam_epsilon: float | None = opt(None, "Adam's epsilon (default: transformer "
+                                           "1e-8, PyTorch's; lstm 1e-7, Keras's)")
+    weight_decay: float | None = opt(None, "weight decay (default: transformer 0.01, lstm 0)")
+    warmup_steps: int | None = opt(None, "linear learning-rate warm-up steps "
+                                         "(default: transformer 50, lstm 0)")
+    grad_clip: float | None = opt(None, "clip the gradient norm to this; 0 does not "
+                                        "clip (default: transformer 1.0, lstm 0)")
+    patience: int = opt(6, "early stopping: epochs without validation improvement")
+    seeds: int = opt(3, "independent runs; results are mean +- std")
+    seed: int = opt(42, "first seed; the others follow")
+    out_dir: str = opt(str(STAGE_DIR / "results"), "folder that holds one sub-folder per run", metavar="DIR")
+    run_name: str | None = opt(None, "sub-folder of --out-dir for this run (default: the architecture)")
 
     def __post_init__(self):
         """Fill the training fields left at None from the architecture's recipe: the one place
@@ -181,39 +172,32 @@ class GPTConfig(RuntimeConfig):
     model that takes more steps learned most."""
 
     # data (as stage 1: the same corpus and the same validation split, its last 10%)
-    corpus: str = field(default="tiny", metadata={
-        "help": "Shakespeare corpus: 'tiny' (10 plays, 1.1 M chars) or 'full' (37 plays)",
-        "choices": ["tiny", "full"]})
-    data: str | None = field(default=None, metadata={
-        "help": "train on your own UTF-8 text file instead of Shakespeare", "metavar": "PATH"})
+    corpus: str = opt("tiny", "Shakespeare corpus: 'tiny' (10 plays, 1.1 M chars) or 'full' (37 plays)",
+                      choices=["tiny", "full"])
+    data: str | None = opt(None, "train on your own UTF-8 text file instead of Shakespeare", metavar="PATH")
     # model
-    model: str = field(default="gpt", metadata={"help": "the model's name in results",
-                                                "choices": ["gpt"]})
-    d_model: int = field(default=128, metadata={"help": "width of every position's vector"})
-    n_layer: int = field(default=2, metadata={"help": "transformer blocks"})
-    heads: int = field(default=4, metadata={"help": "attention heads per block"})
-    dropout: float = field(default=0.0, metadata={"help": "dropout (a short run barely overfits)"})
-    seq_len: int = field(default=128, metadata={
-        "help": "context: characters each prediction can attend to (and the training chunk)"})
+    model: str = opt("gpt", "the model's name in results", choices=["gpt"])
+    d_model: int = opt(128, "width of every position's vector")
+    n_layer: int = opt(2, "transformer blocks")
+    heads: int = opt(4, "attention heads per block")
+    dropout: float = opt(0.0, "dropout (a short run barely overfits)")
+    seq_len: int = opt(128, "context: characters each prediction can attend to (and the training chunk)")
     # optimisation
-    batch_size: int = field(default=32, metadata={"help": "chunks per step"})
-    lr: float = field(default=3e-3, metadata={"help": "peak AdamW learning rate"})
-    weight_decay: float = field(default=0.1, metadata={"help": "AdamW weight decay"})
-    max_steps: int = field(default=3300, metadata={"help": "optimizer steps in the run"})
-    warmup_steps: int = field(default=100, metadata={"help": "linear learning-rate warm-up"})
-    grad_clip: float = field(default=1.0, metadata={"help": "clip the gradient norm to this"})
+    batch_size: int = opt(32, "chunks per step")
+    lr: float = opt(3e-3, "peak AdamW learning rate")
+    weight_decay: float = opt(0.1, "AdamW weight decay")
+    max_steps: int = opt(3300, "optimizer steps in the run")
+    warmup_steps: int = opt(100, "linear learning-rate warm-up")
+    grad_clip: float = opt(1.0, "clip the gradient norm to this")
     # evaluation and output
-    eval_interval: int = field(default=330, metadata={
-        "help": "evaluate on validation (and checkpoint) every N steps"})
-    eval_tokens: int = field(default=20_000, metadata={
-        "help": "validation characters used by the interval evaluations (the final one uses all)"})
-    sample_length: int = field(default=600, metadata={"help": "characters in the results sample"})
-    temperature: float = field(default=0.8, metadata={"help": "temperature of the results sample"})
-    seed: int = field(default=1337, metadata={"help": "random seed"})
-    out_dir: str = field(default=str(STAGE_DIR / "results"), metadata={
-        "help": "folder that holds one sub-folder per run", "metavar": "DIR"})
-    run_name: str | None = field(default=None, metadata={
-        "help": "sub-folder of --out-dir for this run (default: gpt)"})
+    eval_interval: int = opt(330, "evaluate on validation (and checkpoint) every N steps")
+    eval_tokens: int = opt(20_000, "validation characters used by the interval "
+                                   "evaluations (the final one uses all)")
+    sample_length: int = opt(600, "characters in the results sample")
+    temperature: float = opt(0.8, "temperature of the results sample")
+    seed: int = opt(1337, "random seed")
+    out_dir: str = opt(str(STAGE_DIR / "results"), "folder that holds one sub-folder per run", metavar="DIR")
+    run_name: str | None = opt(None, "sub-folder of --out-dir for this run (default: gpt)")
 
     def model_config(self, vocab_size: int) -> dict:
         """The settings that fix the network's shape; a checkpoint must match them."""

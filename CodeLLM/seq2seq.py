@@ -19,7 +19,7 @@ Model, for a padded batch of source ids (batch, S) and target ids (batch, T):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +28,7 @@ from torch import nn
 
 from model import DecoderBlock, EncoderBlock, causal_mask, positional_encoding
 
-from shared.config import RuntimeConfig
+from shared.config import RuntimeConfig, opt
 from shared.errors import UserError
 
 STAGE_DIR = Path(__file__).resolve().parent
@@ -298,45 +298,38 @@ class Seq2SeqTransformer(nn.Module):
 
 @dataclass
 class Seq2SeqConfig(RuntimeConfig):
-    task: str = field(default="reverse", metadata={
-        "help": "reverse: a sentence's words backwards; number-words: digits -> English words",
-        "choices": list(TASKS)})
+    task: str = opt("reverse", "reverse: a sentence's words backwards; number-words: digits -> English words",
+                    choices=list(TASKS))
     # data
-    train_size: int = field(default=20_000, metadata={"help": "distinct training examples"})
-    val_size: int = field(default=500, metadata={"help": "validation examples (model selection)"})
-    test_size: int = field(default=2_000, metadata={"help": "held-out test examples, read once"})
-    min_words: int = field(default=3, metadata={"help": "reverse: fewest words in a sentence"})
-    max_words: int = field(default=8, metadata={"help": "reverse: most words in a sentence"})
-    data_seed: int = field(default=0, metadata={
-        "help": "seed of the generated data; fixed so every run meets the same test set"})
+    train_size: int = opt(20_000, "distinct training examples")
+    val_size: int = opt(500, "validation examples (model selection)")
+    test_size: int = opt(2_000, "held-out test examples, read once")
+    min_words: int = opt(3, "reverse: fewest words in a sentence")
+    max_words: int = opt(8, "reverse: most words in a sentence")
+    data_seed: int = opt(0, "seed of the generated data; fixed so every run meets the same test set")
     # model
-    d_model: int = field(default=64, metadata={"help": "width of every token's vector"})
-    heads: int = field(default=4, metadata={"help": "attention heads per layer"})
-    encoder_layers: int = field(default=2, metadata={"help": "encoder blocks"})
-    decoder_layers: int = field(default=2, metadata={"help": "decoder blocks"})
-    ff_size: int = field(default=128, metadata={"help": "feed-forward hidden width"})
-    dropout: float = field(default=0.0, metadata={
-        "help": "dropout inside the blocks (fresh data every epoch makes it unnecessary)"})
-    pos_encoding: str = field(default="sinusoidal", metadata={
-        "help": "how the model knows token order", "choices": ["sinusoidal", "learned", "none"]})
+    d_model: int = opt(64, "width of every token's vector")
+    heads: int = opt(4, "attention heads per layer")
+    encoder_layers: int = opt(2, "encoder blocks")
+    decoder_layers: int = opt(2, "decoder blocks")
+    ff_size: int = opt(128, "feed-forward hidden width")
+    dropout: float = opt(0.0, "dropout inside the blocks (fresh data every epoch makes it unnecessary)")
+    pos_encoding: str = opt("sinusoidal", "how the model knows token order",
+                            choices=["sinusoidal", "learned", "none"])
     # training
-    steps: int = field(default=2_000, metadata={"help": "optimizer steps"})
-    batch_size: int = field(default=64, metadata={"help": "examples per step"})
-    lr: float = field(default=1e-3, metadata={"help": "peak AdamW learning rate"})
-    weight_decay: float = field(default=0.01, metadata={"help": "AdamW weight decay"})
-    warmup_steps: int = field(default=200, metadata={
-        "help": "linear warm-up, then cosine decay to a tenth of --lr"})
-    grad_clip: float = field(default=1.0, metadata={"help": "clip the gradient norm to this"})
-    eval_every: int = field(default=250, metadata={
-        "help": "steps between validation passes (the best one is kept)"})
-    seed: int = field(default=42, metadata={"help": "seed of the weights and the batch order"})
-    threads: int | None = field(default=1, metadata={
-        "help": "CPU threads per process; one is fastest for a model this small (threads wait "
-                "on each other, badly so when another program shares the cores); 0: PyTorch's"})
-    out_dir: str = field(default=str(STAGE_DIR / "results"), metadata={
-        "help": "folder that holds one sub-folder per run", "metavar": "DIR"})
-    run_name: str | None = field(default=None, metadata={
-        "help": "sub-folder of --out-dir for this run (default: seq2seq-<task>)"})
+    steps: int = opt(2_000, "optimizer steps")
+    batch_size: int = opt(64, "examples per step")
+    lr: float = opt(1e-3, "peak AdamW learning rate")
+    weight_decay: float = opt(0.01, "AdamW weight decay")
+    warmup_steps: int = opt(200, "linear warm-up, then cosine decay to a tenth of --lr")
+    grad_clip: float = opt(1.0, "clip the gradient norm to this")
+    eval_every: int = opt(250, "steps between validation passes (the best one is kept)")
+    seed: int = opt(42, "seed of the weights and the batch order")
+    threads: int | None = opt(1, "CPU threads per process; one is fastest for a model "
+                                 "this small (threads wait on each other, badly so "
+                                 "when another program shares the cores); 0: PyTorch's")
+    out_dir: str = opt(str(STAGE_DIR / "results"), "folder that holds one sub-folder per run", metavar="DIR")
+    run_name: str | None = opt(None, "sub-folder of --out-dir for this run (default: seq2seq-<task>)")
 
     @property
     def model(self) -> str:  # parse_stage_args names default runs after it

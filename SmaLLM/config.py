@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-from shared.config import RuntimeConfig
+from shared.config import RuntimeConfig, opt
 
 MODELS = ("lstm", "gru")
 STAGE_DIR = Path(__file__).resolve().parent
@@ -17,44 +17,34 @@ MIN_VOCAB_SIZE = 100  # below this almost every token is <unk>: nothing left to 
 @dataclass
 class SmallConfig(RuntimeConfig):
     # data and tokenizer
-    corpus: str = field(default="tiny", metadata={
-        "help": "Shakespeare corpus: 'tiny' (10 plays, 1.1 M chars) or 'full' (37 plays)",
-        "choices": ["tiny", "full"]})
-    data: str | None = field(default=None, metadata={
-        "help": "train on your own UTF-8 text file instead of Shakespeare", "metavar": "PATH"})
-    vocab_size: int = field(default=8000, metadata={
-        "help": "most word pieces in the vocabulary, <unk> included"})
-    min_frequency: int = field(default=2, metadata={
-        "help": "a piece needs this many occurrences in the training split to get an id"})
+    corpus: str = opt("tiny", "Shakespeare corpus: 'tiny' (10 plays, 1.1 M chars) or 'full' (37 plays)",
+                      choices=["tiny", "full"])
+    data: str | None = opt(None, "train on your own UTF-8 text file instead of Shakespeare", metavar="PATH")
+    vocab_size: int = opt(8000, "most word pieces in the vocabulary, <unk> included")
+    min_frequency: int = opt(2, "a piece needs this many occurrences in the training split to get an id")
     # model
-    model: str = field(default="lstm", metadata={
-        "help": "recurrent cell", "choices": list(MODELS)})
-    embed_size: int = field(default=256, metadata={"help": "word embedding width"})
-    hidden_size: int = field(default=256, metadata={"help": "recurrent state width"})
-    num_layers: int = field(default=1, metadata={"help": "stacked recurrent layers"})
-    dropout: float = field(default=0.3, metadata={"help": "dropout on embeddings and outputs"})
-    tie_weights: bool = field(default=True, metadata={
-        "help": "share the embedding table with the output layer"})
+    model: str = opt("lstm", "recurrent cell", choices=list(MODELS))
+    embed_size: int = opt(256, "word embedding width")
+    hidden_size: int = opt(256, "recurrent state width")
+    num_layers: int = opt(1, "stacked recurrent layers")
+    dropout: float = opt(0.3, "dropout on embeddings and outputs")
+    tie_weights: bool = opt(True, "share the embedding table with the output layer")
     # optimisation
-    seq_len: int = field(default=64, metadata={
-        "help": "tokens per chunk: how far back gradients flow (truncated BPTT)"})
-    batch_size: int = field(default=32, metadata={"help": "parallel text streams per step"})
-    lr: float = field(default=3e-3, metadata={"help": "peak Adam learning rate"})
-    max_steps: int = field(default=800, metadata={"help": "optimizer steps in the run"})
-    warmup_steps: int = field(default=50, metadata={"help": "linear learning-rate warm-up"})
-    grad_clip: float = field(default=1.0, metadata={"help": "clip the gradient norm to this"})
+    seq_len: int = opt(64, "tokens per chunk: how far back gradients flow (truncated BPTT)")
+    batch_size: int = opt(32, "parallel text streams per step")
+    lr: float = opt(3e-3, "peak Adam learning rate")
+    max_steps: int = opt(800, "optimizer steps in the run")
+    warmup_steps: int = opt(50, "linear learning-rate warm-up")
+    grad_clip: float = opt(1.0, "clip the gradient norm to this")
     # evaluation and output
-    eval_interval: int = field(default=100, metadata={
-        "help": "evaluate on validation (and checkpoint) every N steps"})
-    eval_tokens: int = field(default=12_000, metadata={
-        "help": "validation tokens used by the interval evaluations (the final one uses all)"})
-    sample_length: int = field(default=150, metadata={"help": "tokens in the results sample"})
-    temperature: float = field(default=0.8, metadata={"help": "temperature of the results sample"})
-    seed: int = field(default=1337, metadata={"help": "random seed"})
-    out_dir: str = field(default=str(STAGE_DIR / "results"), metadata={
-        "help": "folder that holds one sub-folder per run", "metavar": "DIR"})
-    run_name: str | None = field(default=None, metadata={
-        "help": "sub-folder of --out-dir for this run (default: the model name)"})
+    eval_interval: int = opt(100, "evaluate on validation (and checkpoint) every N steps")
+    eval_tokens: int = opt(12_000, "validation tokens used by the interval "
+                                   "evaluations (the final one uses all)")
+    sample_length: int = opt(150, "tokens in the results sample")
+    temperature: float = opt(0.8, "temperature of the results sample")
+    seed: int = opt(1337, "random seed")
+    out_dir: str = opt(str(STAGE_DIR / "results"), "folder that holds one sub-folder per run", metavar="DIR")
+    run_name: str | None = opt(None, "sub-folder of --out-dir for this run (default: the model name)")
 
     def model_config(self, vocab_size: int) -> dict:
         """The settings that fix the network's shape; a checkpoint must match them."""

@@ -1,13 +1,14 @@
 """Settings dataclasses <-> argparse flags, so a stage declares each setting once.
 
-A field `hidden_size: int = field(default=512, metadata={"help": "..."})` becomes the flag
-`--hidden-size` with that help text and default; `choices` in the metadata restricts values;
-booleans become `--flag / --no-flag`.
+A field `hidden_size: int = opt(512, "recurrent state width")` becomes the flag `--hidden-size`
+with that help text and default; `choices=[...]` restricts values, `metavar=` names the value
+in --help; booleans become `--flag / --no-flag`.
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import dataclasses
 import importlib.util
 import sys
@@ -15,6 +16,16 @@ import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
+
+
+def opt(default, help: str, **argparse_kwargs):
+    """One setting: its default, its --help text and any of argparse's `choices` or `metavar`,
+    so that a settings class reads as a list of `name: type = opt(value, "what it does")`.
+    The type is the annotation's; the flag's name is the field's."""
+    metadata = {"help": help, **argparse_kwargs}
+    if isinstance(default, (list, dict, set)):  # dataclasses refuse shared mutable defaults
+        return field(default_factory=lambda: copy.copy(default), metadata=metadata)
+    return field(default=default, metadata=metadata)
 
 
 def _base_type(hint):
@@ -93,22 +104,18 @@ class PriceDataConfig:
     """The data settings of the forecasting stages (3 and 4), declared once so both take the
     same flags with the same defaults: a stage's settings class inherits them."""
 
-    source: str = field(default="bundled", metadata={
-        "help": "bundled (offline, 2004-2013) or yfinance (network)",
-        "choices": ["bundled", "yfinance"]})
-    ticker: str = field(default="GOOG", metadata={"help": "bundled: GOOG, AAPL, IBM, MSFT"})
-    csv: str | None = field(default=None, metadata={
-        "help": "your own daily prices: Date,Open,High,Low,Close,Volume and, to back-adjust for "
-                "splits and dividends, Adj Close", "metavar": "PATH"})
-    start: str | None = field(default=None, metadata={"help": "first date, YYYY-MM-DD"})
-    end: str | None = field(default=None, metadata={"help": "last date, YYYY-MM-DD"})
-    allow_splits: bool = field(default=False, metadata={
-        "help": "keep split-like jumps (a close halving overnight, say) in prices that have no "
-                "adjusted close; by default they stop the run"})
-    lookback: int = field(default=60, metadata={"help": "days in each input window"})
-    target: str = field(default="return", metadata={
-        "help": "what the network predicts; metrics are always on price",
-        "choices": ["return", "price"]})
+    source: str = opt("bundled", "bundled (offline, 2004-2013) or yfinance (network)",
+                      choices=["bundled", "yfinance"])
+    ticker: str = opt("GOOG", "bundled: GOOG, AAPL, IBM, MSFT")
+    csv: str | None = opt(None, "your own daily prices: Date,Open,High,Low,Close,Volume "
+                                "and, to back-adjust for splits and dividends, Adj Close", metavar="PATH")
+    start: str | None = opt(None, "first date, YYYY-MM-DD")
+    end: str | None = opt(None, "last date, YYYY-MM-DD")
+    allow_splits: bool = opt(False, "keep split-like jumps (a close halving overnight, say) in prices "
+                                    "that have no adjusted close; by default they stop the run")
+    lookback: int = opt(60, "days in each input window")
+    target: str = opt("return", "what the network predicts; metrics are always on price",
+                      choices=["return", "price"])
 
 
 @dataclass
@@ -116,16 +123,12 @@ class RuntimeConfig:
     """The device, precision and parallelism flags every PyTorch train script takes; a stage's
     settings class inherits them (as the forecasting stages inherit PriceDataConfig)."""
 
-    device: str = field(default="auto", metadata={
-        "help": "auto picks cuda, then mps, then cpu", "choices": ["auto", "cpu", "cuda", "mps"]})
-    threads: int | None = field(default=None, metadata={
-        "help": "CPU threads per process (default: the cores shared out among the processes)"})
-    dtype: str = field(default="auto", metadata={
-        "help": "precision of the forward pass: auto is bfloat16 on GPUs that have it, float16 "
-                "(with a gradient scaler) on other GPUs, float32 on CPUs",
-        "choices": ["auto", "float32", "bfloat16", "float16"]})
-    compile: bool = field(default=False, metadata={
-        "help": "torch.compile the model (a minute of compiling; pays off on long GPU runs)"})
-    grad_accum: int = field(default=1, metadata={
-        "help": "split each batch into this many micro-batches, one backward pass each "
-                "(same effective batch, less memory)"})
+    device: str = opt("auto", "auto picks cuda, then mps, then cpu", choices=["auto", "cpu", "cuda", "mps"])
+    threads: int | None = opt(None, "CPU threads per process (default: the "
+                                    "cores shared out among the processes)")
+    dtype: str = opt("auto", "precision of the forward pass: auto is bfloat16 on GPUs that have "
+                             "it, float16 (with a gradient scaler) on other GPUs, float32 on CPUs",
+                     choices=["auto", "float32", "bfloat16", "float16"])
+    compile: bool = opt(False, "torch.compile the model (a minute of compiling; pays off on long GPU runs)")
+    grad_accum: int = opt(1, "split each batch into this many micro-batches, one "
+                             "backward pass each (same effective batch, less memory)")
