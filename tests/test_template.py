@@ -33,6 +33,8 @@ def test_new_stage_scaffold_passes_its_own_smoke_test(tmp_path):
         text = (copy / "MyStage" / name).read_text(encoding="utf-8")
         assert "__NAME__" not in text and "__NUMBER__" not in text
     assert "class MyStageConfig(RuntimeConfig)" in (copy / "MyStage" / "config.py").read_text()
+    # settings read like settings: one `name: type = opt(default, "what it does")` per field
+    assert "= opt(" in (copy / "MyStage" / "config.py").read_text()
     assert "<!-- begin: results -->" in (copy / "MyStage" / "README.md").read_text()
     test = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
                            "tests/test_mystage.py"], cwd=copy, capture_output=True, text=True,
