@@ -40,7 +40,7 @@ $(STAMP): pyproject.toml Makefile
 	@touch $(STAMP)
 
 compare: setup
-	$(PY) CodeLLM/compare.py --ticker $(TICKER)
+	$(PY) CodeLLM/compare/compare.py --ticker $(TICKER)
 
 demo: setup
 	cd TinyLLM && ../$(PY) train.py

@@ -1,5 +1,7 @@
-"""Write the generated sections of CodeLLM/README.md: where each concept lives in model.py, and
-the results of the GOOG comparison saved by compare.py.
+"""Write the generated sections of CodeLLM's pages from the code and the results files: the
+concept map of README.md (where each idea lives in blocks.py and forecaster/model.py), the GOOG
+results of compare/README.md (saved by compare/compare.py) and the mini-GPT's reference run in
+minigpt/README.md.
 
     python CodeLLM/report.py           # part of `make docs`
     python CodeLLM/report.py --check   # exit 1 if the README is out of date (used by tests)
@@ -11,16 +13,17 @@ import re
 import sys
 from pathlib import Path
 
-import compare_report
+from CodeLLM.compare import report as compare_report
 
 from shared import reporting, training
 from shared.errors import UserError
 
 STAGE_DIR = Path(__file__).resolve().parent
 
-COMPARISON = STAGE_DIR / "results" / "compare-goog" / "comparison.json"
-GPT_RUN = STAGE_DIR / "results" / "reference-gpt"
-# The README's concepts, in reading order, and the [tag] that marks each in model.py.
+COMPARISON = STAGE_DIR / "compare" / "results" / "compare-goog" / "comparison.json"
+GPT_RUN = STAGE_DIR / "minigpt" / "results" / "reference-gpt"
+CODE = ("blocks.py", "forecaster/model.py")  # where the [tags] are looked for, in this order
+# The README's concepts, in reading order, and the [tag] that marks each in CODE.
 CONCEPTS = [
     ("queries, keys and values", "queries"), ("scaled dot-product", "scaled dot product"),
     ("masking", "masking"), ("multi-head attention", "multi-head"),
@@ -31,16 +34,22 @@ CONCEPTS = [
 ]
 
 
+def tagged_line(tag: str) -> tuple[str, int, str]:
+    """The first file of CODE with a `# ... [tag]` comment: (file, line number, its code). A
+    comment on a line of its own tags the next line."""
+    for name in CODE:
+        lines = (STAGE_DIR / name).read_text(encoding="utf-8").splitlines()
+        for i, line in enumerate(lines):
+            if re.search(rf"#.*\[{re.escape(tag)}\]", line):
+                return name, i + 1, line.split("#")[0].strip() or lines[i + 1].split("#")[0].strip()
+    raise UserError(f"no [{tag}] comment in CodeLLM/{' or CodeLLM/'.join(CODE)}")
+
+
 def code_map() -> str:
-    lines = (STAGE_DIR / "model.py").read_text(encoding="utf-8").splitlines()
     rows = []
     for concept, tag in CONCEPTS:
-        found = [i + 1 for i, line in enumerate(lines) if re.search(rf"#.*\[{re.escape(tag)}\]", line)]
-        if not found:
-            raise SystemExit(f"error: no [{tag}] comment in CodeLLM/model.py")
-        n = found[0]
-        code = lines[n - 1].split("#")[0].strip() or lines[n].split("#")[0].strip()
-        rows.append([concept, f"[model.py line {n}](model.py#L{n})", f"`{code}`"])
+        name, n, code = tagged_line(tag)
+        rows.append([concept, f"[{name} line {n}]({name}#L{n})", f"`{code}`"])
     return reporting.markdown_table(["concept", "where", "the line"], rows)
 
 
@@ -61,29 +70,38 @@ def minigpt(m: dict, sample: str) -> str:
             f"{chr(10).join(sample.strip().splitlines()[:8])}\n```")
 
 
-def sections() -> dict[str, str]:
-    """Every generated section of the README: the code map, the comparison and (once `make
-    bench` has run it) the mini-GPT."""
-    content = {"code-map": code_map()}
+def readme() -> dict[str, str]:
+    return {"code-map": code_map()}
+
+
+def compare_page() -> dict[str, str]:
     if not COMPARISON.is_file():
         raise UserError(f"no comparison in {COMPARISON}; run `make compare` first")
     c = training.read_json(COMPARISON)
     if "tests" not in c:  # written before the ridge baseline and the Holm correction
-        raise UserError(f"{COMPARISON} is out of date; run `python CodeLLM/compare.py --report-only "
-                        "--reanalyse` (or `make compare`)")
-    content["results"] = compare_report.accuracy_table(c) + "\n\n" + compare_report.conclusion(c)
-    if (GPT_RUN / "metrics.json").is_file():
-        m = training.read_json(GPT_RUN / "metrics.json")
-        if "test_bits_per_char" not in m:
-            raise UserError(f"{GPT_RUN / 'metrics.json'} has no test_bits_per_char (written "
-                            "before the test split existed); run `make bench` to regenerate the "
-                            "reference runs")
-        content["minigpt"] = minigpt(m, (GPT_RUN / "sample.txt").read_text(encoding="utf-8"))
-    return content
+        raise UserError(f"{COMPARISON} is out of date; run `python CodeLLM/compare/compare.py "
+                        "--report-only --reanalyse` (or `make compare`)")
+    return {"results": compare_report.accuracy_table(c) + "\n\n" + compare_report.conclusion(c)}
+
+
+def minigpt_page() -> dict[str, str]:
+    """The reference run's section, once `make bench` has run it."""
+    if not (GPT_RUN / "metrics.json").is_file():
+        return {}
+    m = training.read_json(GPT_RUN / "metrics.json")
+    if "test_bits_per_char" not in m:
+        raise UserError(f"{GPT_RUN / 'metrics.json'} has no test_bits_per_char (written before "
+                        "the test split existed); run `make bench` to regenerate the reference runs")
+    return {"minigpt": minigpt(m, (GPT_RUN / "sample.txt").read_text(encoding="utf-8"))}
+
+
+PAGES = {"README.md": readme, "compare/README.md": compare_page, "minigpt/README.md": minigpt_page}
 
 
 def main(argv=None) -> int:
-    return reporting.report_main(__doc__, STAGE_DIR / "README.md", sections, argv)
+    args = reporting.report_parser(__doc__).parse_args(argv)
+    return max(reporting.write_report(STAGE_DIR / page, sections, check=args.check)
+               for page, sections in PAGES.items())
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ LOSS = "mse"  # Keras's mean squared error: the mean over the batch
 
 def plateau_schedule(patience: int, factor: float, min_delta: float, cooldown: int,
                      min_lr: float) -> str:
-    """ReduceLROnPlateau's settings in words (CodeLLM/config.py words a schedule the same way)."""
+    """ReduceLROnPlateau's settings in words (CodeLLM/forecaster/config.py words a schedule the same way)."""
     return (f"ReduceLROnPlateau on val_loss: lr x {factor:g} after {patience} epoch(s) without a "
             f"fall of more than {min_delta:g} below the best (absolute), cooldown {cooldown}, "
             f"min lr {min_lr:g}")

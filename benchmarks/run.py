@@ -5,16 +5,15 @@
 
 First the float32 matrix-multiply peak of the machine. Then TinyLLM: every rung of the model
 ladder with the default settings on the `tiny` corpus. SmaLLM: its default model. MemoryLLM:
-its default run, all seeds. CodeLLM: the stage 3 vs 4 comparison on MSFT, then on GOOG (`make compare`,
-whose page shows MSFT as its robustness check), the
-mini-GPT's default run and the two sequence-to-sequence toy tasks. LLMind: the default
-fine-tune and its baselines. Each run is a reference run, written to
-<stage>/results/reference-<model>/ (the comparison: CodeLLM/results/compare-goog/) for the
-write-ups; the script prints a table and the targets and writes results/bench.json. Every
-target that tuning chases is checked on the validation split; test figures are printed once,
-beside it, and never compared with a target. Then 1
-against 2 torchrun processes on stage 1 (the overhead of DDP on one machine), and last the
-test suite's wall time. Under an hour on 2 cores; afterwards `make docs` rewrites the
+its default run, all seeds. CodeLLM: the stage 3 vs 4 comparison on MSFT, then on GOOG (`make
+compare`, whose page shows MSFT as its robustness check), the mini-GPT's default run and the
+two sequence-to-sequence toy tasks. LLMind: the default fine-tune and its baselines. Each run
+is a reference run, written to <project>/results/reference-<model>/ (the comparison:
+CodeLLM/compare/results/compare-goog/) for the write-ups; the script prints a table and the
+targets and writes results/bench.json. Every target that tuning chases is checked on the
+validation split; test figures are printed once, beside it, and never compared with a target.
+Then 1 against 2 torchrun processes on stage 1 (the overhead of DDP on one machine), and last
+the test suite's wall time. Under an hour on 2 cores; afterwards `make docs` rewrites the
 write-ups and the README's tables from the new results.
 """
 
@@ -101,13 +100,13 @@ def bench_codellm() -> dict:
     transformer (all seeds each) and writes the comparison, first on MSFT (the GOOG page's
     robustness check reads it), then on GOOG; keep each GOOG model's figures."""
     print("\n=== CodeLLM: the stage 3 vs 4 comparison on MSFT ===", flush=True)
-    subprocess.run([sys.executable, str(ROOT / "CodeLLM" / "compare.py"), "--ticker", "MSFT"],
+    subprocess.run([sys.executable, str(ROOT / "CodeLLM" / "compare" / "compare.py"), "--ticker", "MSFT"],
                    check=True)
     print("\n=== CodeLLM: the stage 3 vs 4 comparison (make compare) ===", flush=True)
     started = time.perf_counter()
-    subprocess.run([sys.executable, str(ROOT / "CodeLLM" / "compare.py")], check=True)
+    subprocess.run([sys.executable, str(ROOT / "CodeLLM" / "compare" / "compare.py")], check=True)
     wall = time.perf_counter() - started
-    c = training.read_json(ROOT / "CodeLLM" / "results" / "compare-goog" / "comparison.json")
+    c = training.read_json(ROOT / "CodeLLM" / "compare" / "results" / "compare-goog" / "comparison.json")
     keys = ("rmse", "mape", "directional_accuracy", "theil_u")
     rows = [{"model": key, "params": m["params"], "seconds_per_epoch": m["seconds_per_epoch"],
              "seconds_to_best_mean": m["seconds_to_best_mean"], "latency_ms_mean": m["latency_ms_mean"],
@@ -121,8 +120,8 @@ def bench_codellm() -> dict:
 
 def bench_minigpt() -> dict:
     """Stage 4's mini-GPT with its default settings, against stage 1's targets."""
-    row = reference_run("CodeLLM", "gpt", script="train_gpt.py")
-    m = training.read_json(ROOT / "CodeLLM" / "results" / "reference-gpt" / "metrics.json")
+    row = reference_run("CodeLLM/minigpt", "gpt")
+    m = training.read_json(ROOT / "CodeLLM" / "minigpt" / "results" / "reference-gpt" / "metrics.json")
     row.update(fraction_of_peak=m["fraction_of_peak"], achieved_flops=m["achieved_flops"])
     return {"rows": [row], "target_val_loss": TINYLLM_TARGET_LOSS, "target_seconds": TARGET_SECONDS}
 
@@ -132,10 +131,10 @@ def bench_seq2seq() -> dict:
     for task, target in SEQ2SEQ_TARGETS.items():
         print(f"\n=== CodeLLM seq2seq {task}: default settings ===", flush=True)
         started = time.perf_counter()
-        subprocess.run([sys.executable, str(ROOT / "CodeLLM" / "train_seq2seq.py"), "--task", task,
+        subprocess.run([sys.executable, str(ROOT / "CodeLLM" / "seq2seq" / "train.py"), "--task", task,
                         "--run-name", f"reference-seq2seq-{task}"], check=True)
         wall = time.perf_counter() - started
-        m = training.read_json(ROOT / "CodeLLM" / "results" / f"reference-seq2seq-{task}" /
+        m = training.read_json(ROOT / "CodeLLM" / "seq2seq" / "results" / f"reference-seq2seq-{task}" /
                                "metrics.json")
         rows.append({"task": task, "params": m["params"], "train_seconds": m["train_seconds"],
                      "wall_seconds": round(wall, 1), "val_exact_match": m["val_exact_match"],

@@ -29,9 +29,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # Every other script that writes a generated section, in the order `make docs` runs them.
 REPORTS = [["TinyLLM/report.py"], ["SmaLLM/report.py"], ["MemoryLLM/report.py"],
-           ["CodeLLM/compare.py", "--report-only", "--ticker", "MSFT"],
-           ["CodeLLM/compare.py", "--report-only", "--ticker", "GOOG"],
-           ["CodeLLM/report.py"], ["CodeLLM/train_seq2seq.py", "--report"], ["LLMind/report.py"]]
+           ["CodeLLM/compare/compare.py", "--report-only", "--ticker", "MSFT"],
+           ["CodeLLM/compare/compare.py", "--report-only", "--ticker", "GOOG"],
+           ["CodeLLM/report.py"], ["CodeLLM/seq2seq/train.py", "--report"], ["LLMind/report.py"]]
 DOCS = ROOT / "docs"
 CHART = DOCS / "img" / "bits_per_char.png"
 BENCH = ROOT / "results" / "bench.json"
@@ -45,7 +45,7 @@ def language_model_runs() -> list[dict]:
     """Every committed reference run of a language model, in roadmap order."""
     small = load_stage_config(ROOT / "SmaLLM" / "config.py").SmallConfig()
     wanted = [(1, "TinyLLM", "character", model) for model in TINY.MODELS]
-    wanted += [(2, "SmaLLM", "word piece", small.model), (4, "CodeLLM", "character", "gpt")]
+    wanted += [(2, "SmaLLM", "word piece", small.model), (4, "CodeLLM/minigpt", "character", "gpt")]
     runs, test_text = [], lm.fingerprint(text.shakespeare_test())
     for stage, folder, unit, model in wanted:
         path = ROOT / folder / "results" / f"reference-{model}" / "metrics.json"
@@ -120,7 +120,7 @@ def curve(gpt: dict) -> str:
     """What the mini-GPT's own validation curve shows, and only that: is its best step the
     last, did the interval evaluations still fall, how far apart were training and
     validation at the end."""
-    folder = ROOT / "CodeLLM" / "results" / "reference-gpt"
+    folder = ROOT / "CodeLLM" / "minigpt" / "results" / "reference-gpt"
     history = training.read_json(folder / "history.json")
     eval_chars = training.read_json(folder / "config.json")["eval_tokens"]
     steps, vals = history["val_step"], history["val_loss"]

@@ -32,8 +32,8 @@ def stage_rows(bench: dict) -> list[list[str]]:
     gru = _read("TinyLLM/results/reference-gru/metrics.json")
     small = _read("SmaLLM/results/reference-lstm/metrics.json")
     memory = _read("MemoryLLM/results/reference-lstm/metrics.json")
-    compare = _read("CodeLLM/results/compare-goog/comparison.json")["models"]
-    gpt = _read("CodeLLM/results/reference-gpt/metrics.json")
+    compare = _read("CodeLLM/compare/results/compare-goog/comparison.json")["models"]
+    gpt = _read("CodeLLM/minigpt/results/reference-gpt/metrics.json")
     mind = _read("LLMind/results/reference-minilm/metrics.json")
     tfidf = mind["baselines"]["tfidf_logreg"]
     transformer, lstm = compare["transformer"], compare["torch-lstm"]
@@ -85,7 +85,7 @@ def stage_table(bench: dict) -> str:
     note = (f"\n\nResults are the committed reference runs' (each stage's write-up has the full "
             f"table and its baselines); times are wall-clock on {machine['cpu_count']} CPU cores, "
             "from `make bench`, after the environment is installed. Stage 4's command is the "
-            "stage 3 vs 4 comparison; its mini-GPT (`python train_gpt.py`) takes "
+            "stage 3 vs 4 comparison; its mini-GPT (`python CodeLLM/minigpt/train.py`) takes "
             f"{_minutes(bench['minigpt']['rows'][0]['wall_seconds'])}.")
     headers = ["stage", "folder", "what it teaches", "framework", "default command",
                "headline result", "time"]

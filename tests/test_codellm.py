@@ -9,11 +9,13 @@ import pytest
 import torch
 from conftest import ROOT, assert_one_line_error, read_json, run_script
 
+from CodeLLM import blocks
+
 from shared import features, market
 from shared.config import load_stage_config
 
-TRAIN, PREDICT = "CodeLLM/train.py", "CodeLLM/predict.py"
-models = load_stage_config(ROOT / "CodeLLM" / "model.py")  # by path: stages share module names
+TRAIN, PREDICT = "CodeLLM/forecaster/train.py", "CodeLLM/forecaster/predict.py"
+models = load_stage_config(ROOT / "CodeLLM" / "forecaster" / "model.py")  # by path: stages share module names
 
 
 def transformer(**kwargs):
@@ -39,7 +41,7 @@ def test_causal_mask_hides_later_decoder_inputs():
     before, after = model(x, targets=targets), model(x, targets=changed)
     assert torch.allclose(before[:, :4], after[:, :4], atol=1e-6)
     assert not torch.allclose(before[:, 4], after[:, 4])
-    assert models.causal_mask(3).tolist() == [[True, False, False], [True, True, False],
+    assert blocks.causal_mask(3).tolist() == [[True, False, False], [True, True, False],
                                               [True, True, True]]
 
 
@@ -76,7 +78,7 @@ def test_positional_encoding_breaks_permutation_invariance():
 
 
 def test_sinusoidal_table_values():
-    table = models.SinusoidalEncoding(10, 6).table
+    table = blocks.SinusoidalEncoding(10, 6).table
     assert table[0].tolist() == pytest.approx([0, 1, 0, 1, 0, 1])
     assert table[3, 0].item() == pytest.approx(math.sin(3))
     assert table[3, 3].item() == pytest.approx(math.cos(3 / 10000 ** (2 / 6)), abs=1e-6)
@@ -84,7 +86,7 @@ def test_sinusoidal_table_values():
 
 def test_heads_must_divide_the_width():
     with pytest.raises(ValueError, match="not divisible"):
-        models.MultiHeadAttention(10, 3)
+        blocks.MultiHeadAttention(10, 3)
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""CodeLLM/compare.py as a user runs it (--smoke trains tiny models of all three in
+"""CodeLLM/compare/compare.py as a user runs it (--smoke trains tiny models of all three in
 subprocesses), with every figure of comparison.json recomputed here from the runs'
 predictions.csv, and the write-ups' sentences checked against the numbers."""
 
@@ -13,9 +13,9 @@ from test_forecast_stats import reference_dm
 
 from shared.config import load_stage_config
 
-COMPARE = "CodeLLM/compare.py"
+COMPARE = "CodeLLM/compare/compare.py"
 MODELS = ("keras-lstm", "torch-lstm", "transformer")
-compare_report = load_stage_config(ROOT / "CodeLLM" / "compare_report.py")
+compare_report = load_stage_config(ROOT / "CodeLLM" / "compare" / "report.py")
 memory_report = load_stage_config(ROOT / "MemoryLLM" / "report.py")
 pytestmark = pytest.mark.slow
 

@@ -13,6 +13,6 @@ def test_generated_docs_match_reference_results(script):
 
 @pytest.mark.parametrize("ticker", ["GOOG", "MSFT"])
 def test_stage3_vs_stage4_writeups_match_their_comparisons(ticker):
-    proc = run_script("CodeLLM/compare.py", "--report-only", "--check", "--ticker", ticker,
+    proc = run_script("CodeLLM/compare/compare.py", "--report-only", "--check", "--ticker", ticker,
                       check=False)
     assert proc.returncode == 0, proc.stderr

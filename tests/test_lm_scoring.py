@@ -13,7 +13,7 @@ from shared import lm, metrics
 from shared.config import load_stage_config
 
 tiny_model = load_stage_config(ROOT / "TinyLLM" / "model.py")  # by path: stages share names
-gpt = load_stage_config(ROOT / "CodeLLM" / "gpt.py")
+gpt = load_stage_config(ROOT / "CodeLLM" / "minigpt" / "model.py")
 VOCAB = 7
 
 
@@ -60,7 +60,7 @@ def test_streaming_scores_equal_one_plain_pass_per_stream(cell):
 
 def test_the_mini_gpt_is_scored_by_its_context_protocol():
     """Position t of a stream is predicted from the window of at most a block that ends where
-    t's half block ends (CodeLLM/gpt.py), whatever the other streams' lengths."""
+    t's half block ends (CodeLLM/minigpt/model.py), whatever the other streams' lengths."""
     block, half = 8, 4
     torch.manual_seed(0)
     model = gpt.MiniGPT(vocab_size=VOCAB, block_size=block, d_model=16, n_layer=2, heads=2).eval()

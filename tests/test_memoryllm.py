@@ -34,7 +34,7 @@ def test_smoke_writes_every_artifact(smoke_run):
     assert len(m["per_seed"]) == m["seeds"] == 1
     assert m["test_end"] == "2013-03-01"
     # The recipe metrics.json records is the one the PyTorch control trains with under --smoke.
-    code = load_stage_config(ROOT / "CodeLLM" / "config.py")
+    code = load_stage_config(ROOT / "CodeLLM" / "forecaster" / "config.py")
     control = code.ForecastConfig(arch="lstm", **code.SMOKE_OVERRIDES).recipe()
     assert m["recipe"] == control and m["recipe"]["early_stopping_patience"] == 1
     assert "Theil's U" in proc.stdout

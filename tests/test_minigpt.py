@@ -1,5 +1,5 @@
-"""The mini-GPT (CodeLLM/gpt.py): causality, the carried context, and train_gpt.py /
-sample_gpt.py as a user runs them, in subprocesses with --smoke."""
+"""The mini-GPT (CodeLLM/minigpt/model.py): causality, the carried context, and its train.py /
+sample.py as a user runs them, in subprocesses with --smoke."""
 
 import math
 
@@ -10,8 +10,8 @@ from conftest import ROOT, assert_one_line_error, read_json, run_script
 from shared import lm, text
 from shared.config import load_stage_config
 
-TRAIN, SAMPLE = "CodeLLM/train_gpt.py", "CodeLLM/sample_gpt.py"
-gpt = load_stage_config(ROOT / "CodeLLM" / "gpt.py")  # by path: stages share module names
+TRAIN, SAMPLE = "CodeLLM/minigpt/train.py", "CodeLLM/minigpt/sample.py"
+gpt = load_stage_config(ROOT / "CodeLLM" / "minigpt" / "model.py")  # by path: stages share module names
 
 
 def model(block_size=16):

@@ -177,10 +177,10 @@ def test_gather_sends_tensors_between_processes(tmp_path):
 # and the relative tolerance. seq2seq's loss is each micro-batch's mean over its tokens,
 # weighted by its examples: cut the batch differently (2 processes) and the gradient shifts a
 # little (3e-4 relative in val_loss after the smoke run's 100 steps), hence its looser bound.
-COMPARED = {"CodeLLM/train.py": (("val_rmse_mean", "test_rmse_mean"), TOLERANCE),
-            "CodeLLM/train_gpt.py": (("val_loss", "steps", "best_step"), TOLERANCE),
+COMPARED = {"CodeLLM/forecaster/train.py": (("val_rmse_mean", "test_rmse_mean"), TOLERANCE),
+            "CodeLLM/minigpt/train.py": (("val_loss", "steps", "best_step"), TOLERANCE),
             "SmaLLM/train.py": (("val_loss", "steps", "best_step"), TOLERANCE),
-            "CodeLLM/train_seq2seq.py": (("val_loss", "test_loss", "best_step"), 1e-3)}
+            "CodeLLM/seq2seq/train.py": (("val_loss", "test_loss", "best_step"), 1e-3)}
 
 
 @pytest.mark.slow
@@ -203,9 +203,9 @@ def test_every_pytorch_script_under_torchrun_matches_one_process(script, tmp_pat
 
 @pytest.mark.slow
 def test_bfloat16_autocast_run_on_cpu(tmp_path):
-    run_script("CodeLLM/train_gpt.py", "--smoke", "--threads", "1", "--out-dir", tmp_path,
+    run_script("CodeLLM/minigpt/train.py", "--smoke", "--threads", "1", "--out-dir", tmp_path,
                "--run-name", "bf16", "--dtype", "bfloat16")
-    run_script("CodeLLM/train_gpt.py", "--smoke", "--threads", "1", "--out-dir", tmp_path,
+    run_script("CodeLLM/minigpt/train.py", "--smoke", "--threads", "1", "--out-dir", tmp_path,
                "--run-name", "fp32")
     bf16, fp32 = (read_json(tmp_path / n / "metrics.json") for n in ("bf16", "fp32"))
     assert bf16["dtype"] == "bfloat16" and fp32["dtype"] == "float32"

@@ -256,10 +256,10 @@ def test_a_bad_file_stops_the_training_script_with_one_line(tmp_path):
     raw = pd.read_csv(market.bundled_path())
     msft = raw[raw["Ticker"] == "MSFT"].drop(columns=["Ticker", "Adj Close"])
     msft.to_csv(tmp_path / "msft.csv", index=False)
-    proc = run_script("CodeLLM/train.py", "--smoke", "--csv", tmp_path / "msft.csv",
+    proc = run_script("CodeLLM/forecaster/train.py", "--smoke", "--csv", tmp_path / "msft.csv",
                       "--out-dir", tmp_path, check=False)
     assert_one_line_error(proc, "on 2003-02-18", "2:1 stock split", "--allow-splits")
-    run_script("CodeLLM/train.py", "--smoke", "--csv", tmp_path / "msft.csv", "--allow-splits",
+    run_script("CodeLLM/forecaster/train.py", "--smoke", "--csv", tmp_path / "msft.csv", "--allow-splits",
                "--out-dir", tmp_path, "--run-name", "kept")
     assert (tmp_path / "kept" / "metrics.json").is_file()
     (tmp_path / "semi.csv").write_text(CASES["semicolons"][0], encoding="utf-8")

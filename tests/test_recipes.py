@@ -21,8 +21,8 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:keras.*")
 # By path: both stages have a config.py and a model.py.
 memory_config = load_stage_config(ROOT / "MemoryLLM" / "config.py")
 memory_model = load_stage_config(ROOT / "MemoryLLM" / "model.py")
-code_config = load_stage_config(ROOT / "CodeLLM" / "config.py")
-code_model = load_stage_config(ROOT / "CodeLLM" / "model.py")
+code_config = load_stage_config(ROOT / "CodeLLM" / "forecaster" / "config.py")
+code_model = load_stage_config(ROOT / "CodeLLM" / "forecaster" / "model.py")
 
 KEYS = ["optimizer", "learning_rate", "adam_beta1", "adam_beta2", "adam_epsilon", "weight_decay",
         "lr_schedule", "warmup_steps", "grad_clip", "dropout", "batch_size", "max_epochs",

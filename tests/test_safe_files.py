@@ -76,7 +76,7 @@ def test_scripts_refuse_a_crafted_checkpoint(tmp_path):
     run.mkdir()
     windows.save_preprocessing(goog_dataset()[1], run / windows.PREPROCESSING)
     crafted_checkpoint(run / "model.pt", marker)
-    assert_one_line_error(run_script("CodeLLM/predict.py", "--run-dir", run, check=False),
+    assert_one_line_error(run_script("CodeLLM/forecaster/predict.py", "--run-dir", run, check=False),
                           "safe load refuses")
     assert not marker.exists()
     assert_armed_checkpoint(ckpt, marker)
@@ -84,7 +84,7 @@ def test_scripts_refuse_a_crafted_checkpoint(tmp_path):
 
 # ---- preprocessing ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("script", "model_file"), [("CodeLLM/predict.py", "model.pt"),
+@pytest.mark.parametrize(("script", "model_file"), [("CodeLLM/forecaster/predict.py", "model.pt"),
                                                     ("MemoryLLM/predict.py", "model.keras")])
 def test_old_preprocessing_pickle_is_never_read(tmp_path, script, model_file):
     """A run folder from before the JSON format (or a planted one) gets one line: retrain."""
@@ -148,7 +148,7 @@ def test_bad_preprocessing_files_are_one_line_errors(tmp_path):
 # ---- a reloaded run predicts what the run predicted before saving ----------------------------
 
 def reloaded_codellm(run):
-    model_py = load_stage_config(ROOT / "CodeLLM" / "model.py")
+    model_py = load_stage_config(ROOT / "CodeLLM" / "forecaster" / "model.py")
     checkpoint = training.load_checkpoint(run / "model.pt")
     model = model_py.build_model(checkpoint["model_config"])
     model.load_state_dict(checkpoint["model_state"])
@@ -168,7 +168,7 @@ def reloaded_memoryllm(run):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("stage", "reload"), [("CodeLLM", reloaded_codellm),
+@pytest.mark.parametrize(("stage", "reload"), [("CodeLLM/forecaster", reloaded_codellm),
                                                ("MemoryLLM", reloaded_memoryllm)])
 def test_reloaded_run_predicts_what_training_predicted(tmp_path, stage, reload):
     """train.py --smoke writes its test-day forecasts (made with the in-memory model and
@@ -177,7 +177,7 @@ def test_reloaded_run_predicts_what_training_predicted(tmp_path, stage, reload):
     with tomorrow's forecast made here from freshly fitted (the in-memory) scalers."""
     run_script(f"{stage}/train.py", "--smoke", "--out-dir", tmp_path, "--run-name", "smoke")
     run = tmp_path / "smoke"
-    prep = windows.load_preprocessing(run, "model.pt" if stage == "CodeLLM" else "model.keras")
+    prep = windows.load_preprocessing(run, "model.pt" if stage.startswith("CodeLLM") else "model.keras")
     frame, data = goog_dataset(lookback=prep["lookback"], horizon=prep["horizon"])
     scaled = prep["feature_scaler"].transform(frame[prep["features"]].to_numpy(dtype=np.float64))
     starts = np.flatnonzero(frame.index.isin(data.test.dates)) - prep["lookback"]

@@ -7,17 +7,17 @@ from conftest import run_script
 SCRIPTS = ["TinyLLM/train.py", "TinyLLM/sample.py", "TinyLLM/report.py",
            "SmaLLM/train.py", "SmaLLM/sample.py", "SmaLLM/report.py",
            "MemoryLLM/train.py", "MemoryLLM/predict.py", "MemoryLLM/report.py",
-           "CodeLLM/train.py", "CodeLLM/predict.py", "CodeLLM/compare.py", "CodeLLM/report.py",
-           "CodeLLM/train_gpt.py", "CodeLLM/sample_gpt.py", "CodeLLM/train_seq2seq.py",
+           "CodeLLM/forecaster/train.py", "CodeLLM/forecaster/predict.py", "CodeLLM/report.py",
+           "CodeLLM/compare/compare.py", "CodeLLM/minigpt/train.py", "CodeLLM/minigpt/sample.py",
+           "CodeLLM/seq2seq/train.py",
            "LLMind/train.py", "LLMind/predict.py", "LLMind/report.py", "LLMind/tokenizer_quest.py",
            "LLMind/tune.py",
            "benchmarks/run.py", "docs/build.py", "templates/new_stage.py"]
-TRAIN_SCRIPTS = [s for s in SCRIPTS if s.endswith("train.py") or s.endswith("train_gpt.py")
-                 or s.endswith("train_seq2seq.py")]
+TRAIN_SCRIPTS = [s for s in SCRIPTS if s.endswith("train.py")]
 COMMON_FLAGS = ("--seed", "--device", "--out-dir", "--run-name", "--smoke")
 PYTORCH_FLAGS = ("--threads", "--dtype", "--compile", "--grad-accum")  # shared/config.py
 # Runs of several minutes resume; the forecasters and toy tasks train in about a minute.
-RESUMABLE = ("TinyLLM/train.py", "SmaLLM/train.py", "CodeLLM/train_gpt.py", "LLMind/train.py")
+RESUMABLE = ("TinyLLM/train.py", "SmaLLM/train.py", "CodeLLM/minigpt/train.py", "LLMind/train.py")
 
 
 @pytest.mark.parametrize("script", SCRIPTS)

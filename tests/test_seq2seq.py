@@ -1,5 +1,5 @@
 """CodeLLM's toy encoder-decoder tasks: the data (number words by hand, no test source in
-training), the model's mechanics (shapes, causal mask, padding), then train_seq2seq.py run as a
+training), the model's mechanics (shapes, causal mask, padding), then seq2seq/train.py run as a
 user runs it, with --smoke, and its report."""
 
 import math
@@ -10,12 +10,15 @@ from conftest import ROOT, assert_one_line_error, read_json, run_script
 
 from shared.config import load_stage_config
 
-TRAIN = "CodeLLM/train_seq2seq.py"
-# By path: stages share module names. seq2seq.py imports model.py from its own folder, as when
-# train_seq2seq.py runs, so that folder is first on sys.path while it loads (and only then).
+TRAIN = "CodeLLM/seq2seq/train.py"
+# By path: stages share module names. model.py and config.py import data.py from their own
+# folder, as when seq2seq/train.py runs, so that folder is first on sys.path while they load
+# (and only then).
+SEQ2SEQ = ROOT / "CodeLLM" / "seq2seq"
 with pytest.MonkeyPatch.context() as mp:
-    mp.syspath_prepend(str(ROOT / "CodeLLM"))
-    s2s = load_stage_config(ROOT / "CodeLLM" / "seq2seq.py")
+    mp.syspath_prepend(str(SEQ2SEQ))
+    tasks, nets, settings = (load_stage_config(SEQ2SEQ / f"{name}.py")
+                             for name in ("data", "model", "config"))
 
 
 @pytest.mark.parametrize("n, words", [
@@ -27,18 +30,18 @@ with pytest.MonkeyPatch.context() as mp:
     (999_999, "nine hundred ninety nine thousand nine hundred ninety nine"),
 ])
 def test_number_to_words_by_hand(n, words):
-    assert s2s.number_to_words(n) == words
+    assert tasks.number_to_words(n) == words
 
 
 def test_number_to_words_rejects_numbers_out_of_range():
     for n in (-1, 1_000_000):
         with pytest.raises(ValueError, match="outside"):
-            s2s.number_to_words(n)
+            tasks.number_to_words(n)
 
 
-@pytest.fixture(scope="module", params=s2s.TASKS)
+@pytest.fixture(scope="module", params=tasks.TASKS)
 def data(request):
-    return s2s.make_data(request.param, train_size=3000, val_size=300, test_size=300, seed=0)
+    return tasks.make_data(request.param, train_size=3000, val_size=300, test_size=300, seed=0)
 
 
 def test_held_out_sources_never_appear_in_training(data):
@@ -53,20 +56,20 @@ def test_targets_follow_the_task(data):
         if data.task == "reverse":
             assert target == source[::-1] and 3 <= len(source) <= 8
         else:
-            assert target == s2s.number_to_words(int("".join(source))).split()
+            assert target == tasks.number_to_words(int("".join(source))).split()
             assert source == list(str(int("".join(source))))  # digits, no leading zeros
 
 
 def test_same_seed_same_split():
-    a = s2s.make_data("number-words", 200, 20, 20, seed=3)
-    b = s2s.make_data("number-words", 200, 20, 20, seed=3)
+    a = tasks.make_data("number-words", 200, 20, 20, seed=3)
+    b = tasks.make_data("number-words", 200, 20, 20, seed=3)
     assert a.test.sources == b.test.sources and a.train.sources == b.train.sources
 
 
 def test_padded_tensors_and_vocab_round_trip(data):
     src, tgt = data.tensors(data.test)
     assert src.shape == (300, data.max_source_len) and tgt.shape == (300, data.max_target_len)
-    V = s2s.Vocab
+    V = tasks.Vocab
     assert torch.all(tgt[:, 0] == V.BOS)
     for i in range(5):
         assert data.target_vocab.decode(tgt[i]) == data.test.targets[i]
@@ -75,16 +78,16 @@ def test_padded_tensors_and_vocab_round_trip(data):
 
 
 def test_bad_sizes_are_user_errors():
-    with pytest.raises(s2s.UserError, match="distinct sources"):
-        s2s.make_data("reverse", 100, 10, 10, min_words=1, max_words=1)
-    with pytest.raises(s2s.UserError, match="min-words"):
-        s2s.make_data("reverse", 100, 10, 10, min_words=5, max_words=2)
+    with pytest.raises(tasks.UserError, match="distinct sources"):
+        tasks.make_data("reverse", 100, 10, 10, min_words=1, max_words=1)
+    with pytest.raises(tasks.UserError, match="min-words"):
+        tasks.make_data("reverse", 100, 10, 10, min_words=5, max_words=2)
 
 
 def tiny_model(data):
     torch.manual_seed(0)
-    cfg = s2s.Seq2SeqConfig(d_model=16, heads=2, encoder_layers=2, decoder_layers=2, ff_size=32)
-    return s2s.Seq2SeqTransformer(**cfg.model_config(data)).eval()
+    cfg = settings.Seq2SeqConfig(d_model=16, heads=2, encoder_layers=2, decoder_layers=2, ff_size=32)
+    return nets.Seq2SeqTransformer(**cfg.model_config(data)).eval()
 
 
 def test_output_shapes(data):
@@ -111,12 +114,12 @@ def test_causal_mask_hides_later_target_tokens(data):
 
 def test_source_padding_is_invisible():
     """A sentence padded to the longest length gives the same logits as the sentence alone."""
-    data = s2s.make_data("reverse", 50, 5, 5, seed=0)
+    data = tasks.make_data("reverse", 50, 5, 5, seed=0)
     model = tiny_model(data)
     src, tgt = data.tensors(data.test)
     i = next(i for i, s in enumerate(data.test.sources) if len(s) < 8)
     n = len(data.test.sources[i]) + 1  # the words and <eos>
-    assert torch.all(src[i, n:] == s2s.Vocab.PAD)
+    assert torch.all(src[i, n:] == tasks.Vocab.PAD)
     alone = model(src[i : i + 1, :n], tgt[i : i + 1, :-1])
     assert torch.allclose(model(src[i : i + 1], tgt[i : i + 1, :-1]), alone, atol=1e-5)
     _, weights = model.greedy_decode(src[i : i + 1])
@@ -128,15 +131,15 @@ def test_greedy_decoding_agrees_with_teacher_forcing(data):
     model = tiny_model(data)
     src, _ = data.tensors(data.test)
     ids, _ = model.greedy_decode(src[:6], max_len=5)
-    bos = torch.full((6, 1), s2s.Vocab.BOS)
+    bos = torch.full((6, 1), tasks.Vocab.BOS)
     logits = model(src[:6], torch.cat([bos, ids[:, :-1]], dim=1))
-    eos = (ids == s2s.Vocab.EOS).int()
+    eos = (ids == tasks.Vocab.EOS).int()
     live = eos.cumsum(1) - eos == 0  # up to and including the first <eos>; <pad> after it
     assert torch.equal(logits.argmax(-1)[live], ids[live])
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("task", s2s.TASKS)
+@pytest.mark.parametrize("task", tasks.TASKS)
 def test_smoke_run_writes_every_artifact(task, tmp_path):
     proc = run_script(TRAIN, "--task", task, "--smoke", "--out-dir", tmp_path)
     run = tmp_path / f"smoke-seq2seq-{task}"
@@ -148,11 +151,11 @@ def test_smoke_run_writes_every_artifact(task, tmp_path):
     assert m["task"] == task and m["params"] > 0 and m["train_seconds"] > 0
     assert (m["train_size"], m["val_size"], m["test_size"]) == (400, 50, 50)
     # Even the smoke run learns something: below the loss of guessing uniformly.
-    vocab = len(s2s.make_data(task, 1, 1, 1).target_vocab)
+    vocab = len(tasks.make_data(task, 1, 1, 1).target_vocab)
     assert m["test_loss"] < math.log(vocab)
     assert "test: exact match" in proc.stdout
     checkpoint = torch.load(run / "model.pt", weights_only=True)
-    model = s2s.Seq2SeqTransformer(**checkpoint["model_config"])
+    model = nets.Seq2SeqTransformer(**checkpoint["model_config"])
     model.load_state_dict(checkpoint["model_state"])
 
 
@@ -167,13 +170,13 @@ def test_bad_settings_get_one_line_errors(tmp_path):
 
 def test_report_is_up_to_date_and_notices_an_edit(tmp_path, monkeypatch):
     assert run_script(TRAIN, "--report", "--check", check=False).returncode == 0
-    monkeypatch.syspath_prepend(str(ROOT / "CodeLLM"))  # train_seq2seq.py imports seq2seq.py
-    train = load_stage_config(ROOT / "CodeLLM" / "train_seq2seq.py")
+    monkeypatch.syspath_prepend(str(SEQ2SEQ))  # train.py imports its neighbours
+    train = load_stage_config(SEQ2SEQ / "train.py")
     page = tmp_path / "page.md"
     page.write_text("<!-- begin: seq2seq-results -->\nold\n<!-- end: seq2seq-results -->\n")
     assert train.report(check=True, page=page) == 1
     assert train.report(page=page) == 0 and train.report(check=True, page=page) == 0
     text = page.read_text()
-    for task in s2s.TASKS:
-        m = read_json(ROOT / "CodeLLM" / "results" / f"reference-seq2seq-{task}" / "metrics.json")
+    for task in tasks.TASKS:
+        m = read_json(SEQ2SEQ / "results" / f"reference-seq2seq-{task}" / "metrics.json")
         assert f"| {task} | {m['params']:,} |" in text and f"{m['test_exact_match']:.2%}" in text

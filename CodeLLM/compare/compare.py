@@ -3,9 +3,9 @@ control, trained on the same windows with the same seeds, judged on the same tes
 
     make compare                               # GOOG, about 2 minutes on 2 cores
     make compare TICKER=MSFT                   # AAPL, IBM or MSFT from the bundled data
-    python CodeLLM/compare.py --report-only    # rewrite the write-up from the saved runs
-    python CodeLLM/compare.py --report-only --reanalyse   # also recompute comparison.json
-    python CodeLLM/compare.py --smoke --out-dir /tmp/runs --docs-dir /tmp/docs
+    python CodeLLM/compare/compare.py --report-only    # rewrite the write-up from the saved runs
+    python CodeLLM/compare/compare.py --report-only --reanalyse   # also recompute comparison.json
+    python CodeLLM/compare/compare.py --smoke --out-dir /tmp/runs --docs-dir /tmp/docs
 
 Each model is trained by its own stage's train.py in a subprocess (stages never import each
 other); this script reads their metrics.json and predictions.csv, writes comparison.json next
@@ -27,19 +27,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-import compare_report  # the write-up's text, generated from comparison.json
+import report  # the write-up's text, generated from comparison.json
 
 from shared import features, forecast, market, plotting, training, windows
 from shared.errors import UserError, run_main
 
 STAGE_DIR = Path(__file__).resolve().parent
-ROOT = STAGE_DIR.parent
+ROOT = STAGE_DIR.parents[1]
 
 # key -> (script, extra flags, label in the write-up). The order is the write-up's order.
 MODELS = {
     "keras-lstm": ("MemoryLLM/train.py", [], "Keras LSTM (stage 3)"),
-    "torch-lstm": ("CodeLLM/train.py", ["--arch", "lstm"], "PyTorch LSTM (control)"),
-    "transformer": ("CodeLLM/train.py", ["--arch", "transformer"], "transformer (stage 4)"),
+    "torch-lstm": ("CodeLLM/forecaster/train.py", ["--arch", "lstm"], "PyTorch LSTM (control)"),
+    "transformer": ("CodeLLM/forecaster/train.py", ["--arch", "transformer"], "transformer (stage 4)"),
 }
 # (a, b, what the pair isolates): stage 4 vs 3 mixes two changes; the control splits them.
 PAIRS = [("transformer", "keras-lstm", "stage 4 vs stage 3"),
@@ -105,7 +105,7 @@ def rebuilt_baselines(runs: Path, first: pd.DataFrame) -> dict:
                                 horizon=cfg["horizon"])
     if not np.allclose(data.test.close, first["actual"]):
         raise UserError(f"the runs in {runs} were made on other prices than today's data gives; "
-                        "rerun `python CodeLLM/compare.py` to train them again")
+                        "rerun `python CodeLLM/compare/compare.py` to train them again")
     return forecast.baseline_results(data)[0]
 
 
@@ -131,7 +131,7 @@ def analyse(runs: Path, walls: dict[str, float] | None) -> dict:
     for key in MODELS:
         for name in ("metrics.json", "predictions.csv", "config.json"):
             if not (runs / key / name).is_file():
-                raise UserError(f"no {name} in {runs / key}; run `python CodeLLM/compare.py` "
+                raise UserError(f"no {name} in {runs / key}; run `python CodeLLM/compare/compare.py` "
                                 "without --report-only first")
         metrics[key] = training.read_json(runs / key / "metrics.json")
         predictions[key] = pd.read_csv(runs / key / "predictions.csv")
@@ -219,7 +219,7 @@ def load_comparison(path: Path) -> dict:
     c = training.read_json(path)
     if "tests" not in c or "ridge" not in c["baselines"]:
         raise UserError(f"{path} predates the ridge baseline and the Holm correction; run `python "
-                        f"CodeLLM/compare.py --report-only --reanalyse --ticker {c['ticker']}`")
+                        f"CodeLLM/compare/compare.py --report-only --reanalyse --ticker {c['ticker']}`")
     return c
 
 
@@ -227,7 +227,7 @@ def write_doc(c: dict, out_dir: Path, docs: Path, check: bool) -> bool:
     """Write (or with `check`, compare) one write-up; True when it is up to date."""
     doc, prefix = doc_paths(docs, c["ticker"])
     others = other_tickers(out_dir, c["ticker"]) if c["ticker"] == "GOOG" else []
-    text = compare_report.render(c, prefix, others)
+    text = report.render(c, prefix, others)
     fresh = doc.is_file() and doc.read_text(encoding="utf-8") == text
     if not check and not fresh:
         doc.parent.mkdir(parents=True, exist_ok=True)
@@ -254,7 +254,7 @@ def main(argv=None) -> None:
         training.write_json(saved, c)
     elif args.report_only:
         if not saved.is_file():
-            raise UserError(f"no comparison.json in {runs}; run `python CodeLLM/compare.py "
+            raise UserError(f"no comparison.json in {runs}; run `python CodeLLM/compare/compare.py "
                             f"--ticker {args.ticker}` first")
         c = load_comparison(saved)
     else:
@@ -278,7 +278,7 @@ def main(argv=None) -> None:
         except UserError as error:  # GOOG's own run rewrites its page later
             print(f"note: the GOOG write-up was not refreshed: {error}")
     print(f"\nwrote {doc_paths(docs, c['ticker'])[0]} and its plots in {docs / 'img'}")
-    print(compare_report.conclusion(c))
+    print(report.conclusion(c))
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Forecast the next trading day(s) with a model saved by train.py.
 
-    cd CodeLLM
+    cd CodeLLM/forecaster
     python predict.py                          # the transformer: next trading day(s)
     python predict.py --days 5                 # five business days
     python predict.py --run-dir results/lstm --csv my_prices.csv

@@ -1,7 +1,7 @@
 """Train the transformer forecaster (or its LSTM control) on stage 3's task: tomorrow's close
 from 60 days of prices and indicators, judged against the same naive baselines.
 
-    cd CodeLLM
+    cd CodeLLM/forecaster
     python train.py                        # transformer, bundled GOOG, 3 seeds, about a minute
     python train.py --arch lstm            # the PyTorch twin of stage 3's Keras LSTM
     python train.py --horizon 5            # forecast five days at once (teacher forcing)
@@ -24,8 +24,8 @@ import time
 
 import numpy as np
 import torch
-
 from attention import attention_report
+
 from config import SMOKE_OVERRIDES, ForecastConfig
 from model import build_model
 

@@ -24,7 +24,7 @@ from shared import plotting
 
 HERE = Path(__file__).resolve().parent
 
-DEFAULT_OUT = HERE.parent / "results" / "reference-lessons"
+DEFAULT_OUT = HERE / "results" / "reference-lessons"
 WIDTHS = [1, 4, 16, 64, 256, 512]
 
 

@@ -25,7 +25,7 @@ from shared import plotting
 
 HERE = Path(__file__).resolve().parent
 
-DEFAULT_OUT = HERE.parent / "results" / "reference-lessons"
+DEFAULT_OUT = HERE / "results" / "reference-lessons"
 FEATURES = ["determiner", "animal", "object", "verb", "preposition"]
 WORDS = ["the", "cat", "sat", "on", "the", "mat"]
 # One row per word, one column per feature: a hand-made embedding (d_model = 5). A word may

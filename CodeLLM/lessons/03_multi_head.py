@@ -29,7 +29,7 @@ from shared import plotting
 
 HERE = Path(__file__).resolve().parent
 
-DEFAULT_OUT = HERE.parent / "results" / "reference-lessons"
+DEFAULT_OUT = HERE / "results" / "reference-lessons"
 WORDS = ["the", "cat", "saw", "the", "dog", "and", "the", "bird"]
 SLOTS = 8  # one-hot slots for words and for positions: d_model = 2 * SLOTS, d_head = SLOTS
 

@@ -27,7 +27,7 @@ from shared import plotting
 
 HERE = Path(__file__).resolve().parent
 
-DEFAULT_OUT = HERE.parent / "results" / "reference-lessons"
+DEFAULT_OUT = HERE / "results" / "reference-lessons"
 
 
 def parse_args(argv=None) -> argparse.Namespace:

@@ -3,7 +3,7 @@ instead of recurrence.
 
     ids (batch, time)
       -> token embedding + learned position embedding            (batch, time, d_model)
-      -> n_layer blocks: x + causal_attention(norm(x)), x + mlp(norm(x))
+      -> n_layer blocks: x + attention(norm(x), causal mask), x + mlp(norm(x))
       -> final norm -> linear read-out, tied to the token embedding (batch, time, vocab)
 
 It keeps stage 1's interface, `logits, state = model(ids, state)`, so the same training loop,
@@ -23,39 +23,8 @@ from __future__ import annotations
 
 import torch
 from torch import nn
-from torch.nn import functional as F
 
-
-class CausalSelfAttention(nn.Module):
-    """model.py's MultiHeadAttention with the causal mask, in one fused call: PyTorch's
-    scaled_dot_product_attention computes softmax(q k^T / sqrt(d) + mask) v without storing
-    the (time x time) weights, which is much faster on a CPU."""
-
-    def __init__(self, d_model: int, heads: int):
-        super().__init__()
-        self.heads = heads
-        self.qkv = nn.Linear(d_model, 3 * d_model)  # queries, keys and values in one matmul
-        self.out = nn.Linear(d_model, d_model)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        batch, time, width = x.shape
-        q, k, v = self.qkv(x).split(width, dim=2)  # each (batch, time, d_model)
-        q, k, v = (t.view(batch, time, self.heads, -1).transpose(1, 2) for t in (q, k, v))
-        y = F.scaled_dot_product_attention(q, k, v, is_causal=True)  # (batch, heads, time, head)
-        return self.out(y.transpose(1, 2).reshape(batch, time, width))
-
-
-class Block(nn.Module):
-    def __init__(self, d_model: int, heads: int, dropout: float):
-        super().__init__()
-        self.norm1, self.norm2 = nn.LayerNorm(d_model), nn.LayerNorm(d_model)
-        self.attention = CausalSelfAttention(d_model, heads)
-        self.mlp = nn.Sequential(nn.Linear(d_model, 4 * d_model), nn.GELU(),
-                                 nn.Linear(4 * d_model, d_model), nn.Dropout(dropout))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (batch, time, d_model)
-        x = x + self.attention(self.norm1(x))
-        return x + self.mlp(self.norm2(x))
+from CodeLLM.blocks import EncoderBlock, causal_mask
 
 
 class MiniGPT(nn.Module):
@@ -68,7 +37,10 @@ class MiniGPT(nn.Module):
         self.embed = nn.Embedding(vocab_size, d_model)
         self.position = nn.Embedding(block_size, d_model)
         self.drop = nn.Dropout(dropout)
-        self.blocks = nn.ModuleList(Block(d_model, heads, dropout) for _ in range(n_layer))
+        # The forecaster's encoder block, with a causal mask in logits(): GPT is an encoder
+        # that may not look ahead. Its MLP is 4 times as wide as the model, as in GPT-2.
+        self.blocks = nn.ModuleList(EncoderBlock(d_model, heads, 4 * d_model, dropout)
+                                    for _ in range(n_layer))
         self.norm = nn.LayerNorm(d_model)
         self.head = nn.Linear(d_model, vocab_size, bias=False)
         self.head.weight = self.embed.weight  # tied: one vector per character, read and written
@@ -87,8 +59,10 @@ class MiniGPT(nn.Module):
         itself and earlier positions."""
         positions = torch.arange(ids.shape[1], device=ids.device)
         x = self.drop(self.embed(ids) + self.position(positions))  # (batch, time, d_model)
+        mask = causal_mask(ids.shape[1], ids.device)  # position t sees positions <= t only
         for block in self.blocks:
-            x = block(x)
+            # Nothing reads the weights here, so the fused kernel skips storing them: faster.
+            x, _ = block(x, mask, need_weights=False)
         return self.head(self.norm(x))
 
     def forward(self, ids: torch.Tensor, state: torch.Tensor | None = None):

@@ -1,8 +1,9 @@
-"""Generate text from a trained mini-GPT checkpoint (train_gpt.py).
+"""Generate text from a trained mini-GPT checkpoint (minigpt/train.py).
 
     cd CodeLLM
-    python sample_gpt.py                              # from results/gpt/best.pt
-    python sample_gpt.py --prompt "ROMEO:" --length 400 --temperature 0.7 --top-k 20
+    cd CodeLLM/minigpt
+    python sample.py                              # from results/gpt/best.pt
+    python sample.py --prompt "ROMEO:" --length 400 --temperature 0.7 --top-k 20
 
 The same flags as stage 1's sample.py. The model sees at most its context (--seq-len at
 training time) of the prompt and the text generated so far.
@@ -13,7 +14,7 @@ from __future__ import annotations
 import argparse
 
 from config import STAGE_DIR, GPTConfig
-from gpt import build_model
+from model import build_model
 
 from shared import lm
 from shared.errors import run_main
@@ -24,7 +25,7 @@ def parse_args(argv=None) -> argparse.Namespace:
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("--checkpoint",
                         default=str(STAGE_DIR / "results" / GPTConfig().model / "best.pt"),
-                        help="checkpoint written by train_gpt.py")
+                        help="checkpoint written by train.py")
     lm.add_sampling_arguments(parser, unit="character", length=500)
     return parser.parse_args(argv)
 

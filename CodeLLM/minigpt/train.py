@@ -2,12 +2,13 @@
 text, loop and metrics, so its bits per character sit beside the RNNs' in docs/language-models.md.
 
     cd CodeLLM
-    python train_gpt.py                  # default run, about 5 minutes on 2 cores
-    python train_gpt.py --n-layer 6 --d-model 192 --max-steps 3000
-    python train_gpt.py --data my.txt    # your own UTF-8 text
-    python train_gpt.py --smoke          # seconds: a tiny model, every artifact written
-    python train_gpt.py --resume         # continue an interrupted run (Ctrl-C saves one)
-    torchrun --nproc-per-node 2 train_gpt.py   # several processes (DDP); see docs/scaling.md
+    cd CodeLLM/minigpt
+    python train.py                  # default run, about 5 minutes on 2 cores
+    python train.py --n-layer 6 --d-model 192 --max-steps 3000
+    python train.py --data my.txt    # your own UTF-8 text
+    python train.py --smoke          # seconds: a tiny model, every artifact written
+    python train.py --resume         # continue an interrupted run (Ctrl-C saves one)
+    torchrun --nproc-per-node 2 train.py   # several processes (DDP); see docs/scaling.md
 
 A run writes results/<run-name>/: config.json, metrics.json (validation and test loss and bits
 per character, params, tokens per second, achieved FLOP/s and its fraction of the machine's
@@ -22,7 +23,7 @@ from pathlib import Path
 import torch
 
 from config import GPT_SMOKE_OVERRIDES, GPTConfig
-from gpt import build_model
+from model import build_model
 
 from shared import lm, parallel, training
 from shared.config import parse_stage_args
@@ -30,7 +31,7 @@ from shared.errors import UserError, run_main
 
 STAGE_DIR = Path(__file__).resolve().parent
 
-BENCH = STAGE_DIR.parent / "results" / "bench.json"  # where `make bench` stores the matmul peak
+BENCH = STAGE_DIR.parents[1] / "results" / "bench.json"  # where `make bench` stores the matmul peak
 
 
 def matmul_peak(device) -> tuple[float, str]:

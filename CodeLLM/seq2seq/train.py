@@ -1,10 +1,10 @@
-"""Train the encoder-decoder transformer of seq2seq.py on a toy task, then greedy-decode the
+"""Train the encoder-decoder transformer of model.py on a toy task, then greedy-decode the
 held-out test set and score whole sequences.
 
-    python CodeLLM/train_seq2seq.py --task reverse        # reverse a sentence's words
-    python CodeLLM/train_seq2seq.py --task number-words   # 245 -> "two hundred forty five"
-    python CodeLLM/train_seq2seq.py --task reverse --smoke    # seconds: tiny model, every artifact
-    python CodeLLM/train_seq2seq.py --report [--check]    # rewrite seq2seq.md's results section
+    python CodeLLM/seq2seq/train.py --task reverse        # reverse a sentence's words
+    python CodeLLM/seq2seq/train.py --task number-words   # 245 -> "two hundred forty five"
+    python CodeLLM/seq2seq/train.py --task reverse --smoke    # seconds: tiny model, every artifact
+    python CodeLLM/seq2seq/train.py --report [--check]    # rewrite README.md's results section
 
 Each default run takes a few minutes on a 2-core CPU. A run writes results/<run-name>/
 (default seq2seq-<task>): config.json, metrics.json (test_exact_match, test_token_accuracy,
@@ -24,17 +24,9 @@ import matplotlib
 import torch
 from torch.nn import functional as F
 
-from seq2seq import (
-    SMOKE_OVERRIDES,
-    TASKS,
-    Seq2SeqConfig,
-    Seq2SeqTransformer,
-    Split,
-    TaskData,
-    Vocab,
-    make_data,
-    show_source,
-)
+from config import SMOKE_OVERRIDES, Seq2SeqConfig
+from data import TASKS, Split, TaskData, Vocab, make_data, show_source
+from model import Seq2SeqTransformer
 
 from shared import parallel, plotting, reporting, training
 from shared.config import parse_stage_args
@@ -46,7 +38,7 @@ import matplotlib.pyplot as plt
 
 STAGE_DIR = Path(__file__).resolve().parent
 
-PAGE = STAGE_DIR / "seq2seq.md"
+PAGE = STAGE_DIR / "README.md"
 SECTION = "seq2seq-results"
 
 
@@ -176,14 +168,14 @@ def examples(data: TaskData, predicted: torch.Tensor, shown: int = 6, wrong: int
 
 
 def results_section(results_dir: str | Path) -> str:
-    """The Markdown between seq2seq.md's markers, from the reference runs' files."""
+    """The Markdown between README.md's markers, from the reference runs' files."""
     results_dir = Path(results_dir)
     runs = {}
     for task in TASKS:
         run = results_dir / f"reference-seq2seq-{task}"
         if not (run / "metrics.json").is_file():
             raise UserError(f"no reference run in {run}; train it first with `python "
-                            f"CodeLLM/train_seq2seq.py --task {task} --run-name {run.name}`")
+                            f"CodeLLM/seq2seq/train.py --task {task} --run-name {run.name}`")
         runs[task] = (training.read_json(run / "metrics.json"), training.read_json(run / "config.json"))
     results = reporting.markdown_table(
         ["task", "params", "train seconds", "test exact match", "test token accuracy", "test size"],
@@ -224,7 +216,7 @@ def main(argv=None) -> dict | int:
         if status:
             raise SystemExit(status)
         return status
-    description = (__doc__.split("\n\n")[0] + " Also: --report rewrites seq2seq.md's results "
+    description = (__doc__.split("\n\n")[0] + " Also: --report rewrites README.md's results "
                    "section from the reference runs; --report --check exits 1 if it is stale.")
     cfg, args = parse_stage_args(Seq2SeqConfig, description, SMOKE_OVERRIDES, rest, resumable=False)
     if cfg.d_model % cfg.heads:
