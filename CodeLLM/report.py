@@ -13,8 +13,10 @@ from pathlib import Path
 
 import compare_report
 
-from shared import reporting, training
+from shared import training
 from shared.errors import UserError
+
+from tools import reporting
 
 STAGE_DIR = Path(__file__).resolve().parent
 

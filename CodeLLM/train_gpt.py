@@ -28,6 +28,8 @@ from shared import lm, parallel, training
 from shared.config import parse_stage_args
 from shared.errors import UserError, run_main
 
+from tools import bench
+
 STAGE_DIR = Path(__file__).resolve().parent
 
 BENCH = STAGE_DIR.parent / "results" / "bench.json"  # where `make bench` stores the matmul peak
@@ -40,7 +42,7 @@ def matmul_peak(device) -> tuple[float, str]:
         peak = training.read_json(BENCH).get("machine", {}).get("matmul_flops")
         if peak:
             return float(peak), "make bench"
-    return training.matmul_flops(device=device), "measured at the end of this run"
+    return bench.matmul_flops(device=device), "measured at the end of this run"
 
 
 def flops_per_token(params: int, cfg: GPTConfig) -> float:

@@ -36,10 +36,12 @@ from seq2seq import (
     show_source,
 )
 
-from shared import parallel, plotting, reporting, training
+from shared import parallel, plotting, training
 from shared.config import parse_stage_args
 from shared.errors import UserError, run_main
 from shared.lm import learning_rate
+
+from tools import reporting
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt

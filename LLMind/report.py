@@ -15,8 +15,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from shared import reporting, training
+from shared import training
 from shared.errors import UserError
+
+from tools import reporting
 
 STAGE_DIR = Path(__file__).resolve().parent
 

@@ -11,9 +11,11 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from shared import reporting, training
-from shared.config import load_stage_config
+from shared import training
 from shared.errors import UserError
+
+from tools import reporting
+from tools.loader import load_stage_config
 
 STAGE_DIR = Path(__file__).resolve().parent
 

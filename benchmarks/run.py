@@ -29,8 +29,10 @@ import sys
 import time
 from pathlib import Path
 
-from shared import reporting, training
-from shared.config import load_stage_config
+from shared import training
+
+from tools import bench, reporting
+from tools.loader import load_stage_config
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -262,7 +264,7 @@ def main(argv=None) -> dict:
     result = training.read_json(args.out) if Path(args.out).is_file() else {}
     # The matmul peak first, on an idle machine: the mini-GPT's FLOP/s are a fraction of it.
     result["machine"] = {"cpu_count": os.cpu_count(), "platform": platform.platform(),
-                         "python": platform.python_version(), "matmul_flops": training.matmul_flops()}
+                         "python": platform.python_version(), "matmul_flops": bench.matmul_flops()}
     training.write_json(args.out, result)
     benches = {"tinyllm": lambda: bench_tinyllm(TINYLLM_MODELS),
                "smallm": lambda: bench_smallm(result["tinyllm"]), "memoryllm": bench_memoryllm,

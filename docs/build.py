@@ -21,9 +21,11 @@ from pathlib import Path
 
 import front_page  # docs/, the folder of this script
 
-from shared import lm, metrics, plotting, reporting, text, training
-from shared.config import load_stage_config
+from shared import lm, metrics, plotting, text, training
 from shared.errors import UserError
+
+from tools import reporting
+from tools.loader import load_stage_config
 
 ROOT = Path(__file__).resolve().parents[1]
 

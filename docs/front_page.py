@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from shared import reporting, training
+from shared import training
+
+from tools import reporting
 
 ROOT = Path(__file__).resolve().parents[1]
 

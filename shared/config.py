@@ -10,12 +10,10 @@ from __future__ import annotations
 import argparse
 import copy
 import dataclasses
-import importlib.util
 import sys
 import types
 import typing
 from dataclasses import dataclass, field
-from pathlib import Path
 
 
 def opt(default, help: str, **argparse_kwargs):
@@ -62,18 +60,6 @@ def config_from_args(cls, args: argparse.Namespace, **overrides):
     values = {f.name: getattr(args, f.name) for f in dataclasses.fields(cls) if hasattr(args, f.name)}
     values.update(overrides)
     return cls(**values)
-
-
-def load_stage_config(path: str | Path):
-    """Import a stage's config.py (or another of its modules) by path, for reports, benchmarks
-    and tests outside the stage, without putting the stage folder on sys.path: stages' module
-    names overlap."""
-    path = Path(path)
-    spec = importlib.util.spec_from_file_location(f"_{path.parent.name}_{path.stem}", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
 
 
 def parse_stage_args(cls, description: str, smoke_overrides: dict, argv=None,

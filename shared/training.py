@@ -13,7 +13,6 @@ import os
 import random
 import re
 import tempfile
-import time
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any
@@ -176,18 +175,3 @@ def load_checkpoint(path: str | Path, expect: dict[str, Any] | None = None,
             )
     return checkpoint
 
-
-def matmul_flops(size: int = 2048, repeats: int = 5, device: str | torch.device = "cpu") -> float:
-    """The machine's float32 matrix-multiply speed (FLOP/s), best of `repeats`: the practical
-    peak that a model's achieved FLOP/s is compared with."""
-    a = torch.randn(size, size, device=device)
-    b = torch.randn(size, size, device=device)
-    a @ b  # warm-up: thread pool, caches
-    best = float("inf")
-    for _ in range(repeats):
-        started = time.perf_counter()
-        a @ b
-        if torch.device(device).type == "cuda":
-            torch.cuda.synchronize()
-        best = min(best, time.perf_counter() - started)
-    return 2 * size**3 / best

@@ -10,7 +10,8 @@ import torch
 from conftest import ROOT, assert_one_line_error, read_json, run_script
 
 from shared import features, market
-from shared.config import load_stage_config
+
+from tools.loader import load_stage_config
 
 TRAIN, PREDICT = "CodeLLM/train.py", "CodeLLM/predict.py"
 models = load_stage_config(ROOT / "CodeLLM" / "model.py")  # by path: stages share module names

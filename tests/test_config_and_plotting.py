@@ -32,7 +32,7 @@ def test_loss_curve_png(tmp_path):
 
 
 def test_generated_section_replacement(tmp_path):
-    from shared import reporting
+    from tools import reporting
 
     table = reporting.markdown_table(["model", "params"], [["lstm", 1221249]])
     assert table == "| model | params |\n|---|---|\n| lstm | 1,221,249 |"
@@ -48,7 +48,7 @@ def test_generated_section_replacement(tmp_path):
 def test_load_stage_config_by_path():
     from conftest import ROOT
 
-    from shared.config import load_stage_config
+    from tools.loader import load_stage_config
 
     module = load_stage_config(ROOT / "TinyLLM" / "config.py")
     assert module.TinyConfig().model in module.MODELS

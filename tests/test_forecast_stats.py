@@ -12,7 +12,8 @@ from conftest import ROOT
 from scipy import stats
 
 from shared import features, forecast, market, windows
-from shared.config import load_stage_config
+
+from tools.loader import load_stage_config
 
 memory_report = load_stage_config(ROOT / "MemoryLLM" / "report.py")
 

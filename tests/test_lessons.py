@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from conftest import ROOT, run_script
 
-from shared.config import load_stage_config
+from tools.loader import load_stage_config
 
 attention = load_stage_config(ROOT / "CodeLLM" / "lessons" / "numpy_attention.py")
 LESSONS = "CodeLLM/lessons"

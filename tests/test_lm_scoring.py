@@ -10,7 +10,8 @@ from conftest import ROOT
 from torch.nn import functional as F
 
 from shared import lm, metrics
-from shared.config import load_stage_config
+
+from tools.loader import load_stage_config
 
 tiny_model = load_stage_config(ROOT / "TinyLLM" / "model.py")  # by path: stages share names
 gpt = load_stage_config(ROOT / "CodeLLM" / "gpt.py")

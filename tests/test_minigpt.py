@@ -8,7 +8,8 @@ import torch
 from conftest import ROOT, assert_one_line_error, read_json, run_script
 
 from shared import lm, text
-from shared.config import load_stage_config
+
+from tools.loader import load_stage_config
 
 TRAIN, SAMPLE = "CodeLLM/train_gpt.py", "CodeLLM/sample_gpt.py"
 gpt = load_stage_config(ROOT / "CodeLLM" / "gpt.py")  # by path: stages share module names

@@ -12,7 +12,9 @@ import torch
 from conftest import ROOT
 
 from shared import training
-from shared.config import load_stage_config, parse_stage_args
+from shared.config import parse_stage_args
+
+from tools.loader import load_stage_config
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 keras = pytest.importorskip("keras")

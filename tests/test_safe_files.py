@@ -19,8 +19,9 @@ import torch
 from conftest import ROOT, assert_one_line_error, run_script
 
 from shared import features, market, training, windows
-from shared.config import load_stage_config
 from shared.errors import UserError
+
+from tools.loader import load_stage_config
 
 
 class CreatesFile:

@@ -8,7 +8,7 @@ import pytest
 import torch
 from conftest import ROOT, assert_one_line_error, read_json, run_script
 
-from shared.config import load_stage_config
+from tools.loader import load_stage_config
 
 TRAIN = "CodeLLM/train_seq2seq.py"
 # By path: stages share module names. seq2seq.py imports model.py from its own folder, as when

@@ -10,7 +10,8 @@ import pytest
 from conftest import ROOT, assert_one_line_error, read_json, run_script
 
 from shared import lm, metrics, text
-from shared.config import load_stage_config
+
+from tools.loader import load_stage_config
 
 TRAIN, SAMPLE = "SmaLLM/train.py", "SmaLLM/sample.py"
 tok = load_stage_config(ROOT / "SmaLLM" / "tokenizer.py")  # by path: stages share module names

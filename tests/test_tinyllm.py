@@ -11,7 +11,8 @@ import torch
 from conftest import ROOT, assert_one_line_error, read_json, run_script
 
 from shared import lm, parallel, text, training
-from shared.config import load_stage_config
+
+from tools.loader import load_stage_config
 
 TRAIN, SAMPLE = "TinyLLM/train.py", "TinyLLM/sample.py"
 tiny_model = load_stage_config(ROOT / "TinyLLM" / "model.py")  # by path: stages share names
