@@ -13,8 +13,8 @@ from pathlib import Path
 
 import compare_report
 
-from shared import training
-from shared.errors import UserError
+from shared.runtime import files
+from shared.runtime.errors import UserError
 
 from tools import reporting
 
@@ -69,13 +69,13 @@ def sections() -> dict[str, str]:
     content = {"code-map": code_map()}
     if not COMPARISON.is_file():
         raise UserError(f"no comparison in {COMPARISON}; run `make compare` first")
-    c = training.read_json(COMPARISON)
+    c = files.read_json(COMPARISON)
     if "tests" not in c:  # written before the ridge baseline and the Holm correction
         raise UserError(f"{COMPARISON} is out of date; run `python CodeLLM/compare.py --report-only "
                         "--reanalyse` (or `make compare`)")
     content["results"] = compare_report.accuracy_table(c) + "\n\n" + compare_report.conclusion(c)
     if (GPT_RUN / "metrics.json").is_file():
-        m = training.read_json(GPT_RUN / "metrics.json")
+        m = files.read_json(GPT_RUN / "metrics.json")
         if "test_bits_per_char" not in m:
             raise UserError(f"{GPT_RUN / 'metrics.json'} has no test_bits_per_char (written "
                             "before the test split existed); run `make bench` to regenerate the "

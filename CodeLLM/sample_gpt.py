@@ -16,7 +16,7 @@ from config import STAGE_DIR, GPTConfig
 from gpt import build_model
 
 from shared import lm
-from shared.errors import run_main
+from shared.runtime.errors import run_main
 
 
 def parse_args(argv=None) -> argparse.Namespace:

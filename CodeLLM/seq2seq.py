@@ -28,8 +28,8 @@ from torch import nn
 
 from model import DecoderBlock, EncoderBlock, causal_mask, positional_encoding
 
-from shared.config import RuntimeConfig, opt
-from shared.errors import UserError
+from shared.runtime.config import RuntimeConfig, opt
+from shared.runtime.errors import UserError
 
 STAGE_DIR = Path(__file__).resolve().parent
 

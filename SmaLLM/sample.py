@@ -21,8 +21,9 @@ from config import STAGE_DIR, SmallConfig
 from model import build_model
 from tokenizer import UNK, encode, load_tokenizer
 
-from shared import lm, training
-from shared.errors import UserError, run_main
+from shared import lm
+from shared.runtime import devices, files
+from shared.runtime.errors import UserError, run_main
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -38,8 +39,8 @@ def main(argv=None) -> str:
     args = parse_args(argv)
     prompt = lm.check_sampling_arguments(args)
     run_dir = Path(args.run_dir)
-    device = training.pick_device(args.device)
-    checkpoint = training.load_checkpoint(run_dir / "best.pt", map_location=device)
+    device = devices.pick_device(args.device)
+    checkpoint = files.load_checkpoint(run_dir / "best.pt", map_location=device)
     if not (run_dir / "tokenizer.json").is_file():
         raise UserError(f"no tokenizer.json in {run_dir}; it is written by train.py beside best.pt")
     tokenizer = load_tokenizer(run_dir / "tokenizer.json")

@@ -23,9 +23,10 @@ from embeddings import write_embedding_views
 from model import build_model
 from tokenizer import UNK, SpellingModel, encode, train_tokenizer
 
-from shared import lm, metrics, parallel, plotting, text, training
-from shared.config import parse_stage_args
-from shared.errors import UserError, run_main
+from shared import lm, metrics, plotting, text
+from shared.runtime import devices, files, parallel
+from shared.runtime.config import parse_stage_args
+from shared.runtime.errors import UserError, run_main
 
 
 def check_settings(cfg: SmallConfig) -> None:
@@ -79,7 +80,7 @@ def main(argv=None) -> dict:
     check_settings(cfg)
     rt = parallel.setup(cfg)  # this process (alone, or one of torchrun's), device, precision
     device = rt.device
-    out = training.run_dir(cfg.out_dir, cfg.run_name)
+    out = files.run_dir(cfg.out_dir, cfg.run_name)
 
     parts = text.splits(cfg.corpus, cfg.data)  # training, validation and test text
     tokenizer = train_tokenizer(parts.train, cfg.vocab_size, cfg.min_frequency)  # train only
@@ -95,10 +96,10 @@ def main(argv=None) -> dict:
     vocab_size = tokenizer.get_vocab_size()
     model_config = cfg.model_config(vocab_size)
 
-    training.seed_everything(cfg.seed)
+    devices.seed_everything(cfg.seed)
     model = build_model(model_config).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
-    n_params = training.count_params(model)
+    n_params = devices.count_params(model)
     unk_share = float((val_ids[1:] == unk_id).float().mean())
     rt.print(f"{cfg.model}: {n_params:,} parameters | vocabulary {vocab_size:,} words | "
              f"{unk_share:.1%} of validation tokens unknown | train {len(train_ids):,} / "
@@ -107,7 +108,7 @@ def main(argv=None) -> dict:
     ckpt = lm.resume_checkpoint(out, identity, device) if args.resume else None
     if rt.main:
         tokenizer.save(str(out / "tokenizer.json"))
-        training.write_json(out / "config.json", {**dataclasses.asdict(cfg), "smoke": args.smoke,
+        files.write_json(out / "config.json", {**dataclasses.asdict(cfg), "smoke": args.smoke,
                                                   "model_config": model_config})
     run = lm.fit(model, optimizer, train_ids, val_ids, cfg, out, identity, ckpt, rt)
     rt.close()  # the processes part here: rank 0 alone scores, plots and writes the results
@@ -116,7 +117,7 @@ def main(argv=None) -> dict:
 
     # Score the best (validation-chosen) checkpoint on the whole validation text, then once
     # on the test text.
-    best = training.load_checkpoint(out / "best.pt", map_location=device)
+    best = files.load_checkpoint(out / "best.pt", map_location=device)
     model.load_state_dict(best["model"])
     spelling = SpellingModel.fit(train_pieces, train_list, unk_id)
     val = score(model, val_list, val_pieces, spelling, unk_id, cfg, device)
@@ -137,8 +138,8 @@ def main(argv=None) -> dict:
         "seed": cfg.seed, "model": cfg.model, "threads": rt.threads, "processes": rt.world,
         "dtype": run["dtype"],
     }
-    training.write_json(out / "metrics.json", result)
-    training.write_json(out / "history.json", history)
+    files.write_json(out / "metrics.json", result)
+    files.write_json(out / "history.json", history)
     plotting.plot_loss_curves(
         history, out / "loss_curve.png", title=f"SmaLLM {cfg.model}: loss per word token",
         ylabel="loss (nats per token)", val_label=f"validation (first {cfg.eval_tokens:,} tokens)",

@@ -14,8 +14,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from shared import lm, metrics, text, training
-from shared.errors import UserError
+from shared import lm, metrics, text
+from shared.runtime import files
+from shared.runtime.errors import UserError
 
 from tools import reporting
 from tools.loader import load_stage_config
@@ -112,7 +113,7 @@ def load_runs() -> dict[str, dict]:
     for model in LADDER:
         path = STAGE_DIR / "results" / f"reference-{model}" / "metrics.json"
         if path.is_file():
-            runs[model] = training.read_json(path)
+            runs[model] = files.read_json(path)
             if missing := [k for k in NEEDED if k not in runs[model]]:
                 raise UserError(f"{path} has no {missing[0]} (written before the test split "
                                 "existed); run `make bench` to regenerate the reference runs")
@@ -127,7 +128,7 @@ def target_line() -> str:
     path = STAGE_DIR.parent / "results" / "bench.json"
     if not path.is_file():
         return ""
-    bench = training.read_json(path)["tinyllm"]
+    bench = files.read_json(path)["tinyllm"]
     row = next((r for r in bench["rows"] if r["model"] == DEFAULT_MODEL), None)
     if row is None:
         return ""
@@ -136,7 +137,7 @@ def target_line() -> str:
             f"nats/char within {bench['target_seconds'] / 60:.0f} minutes on 2 cores. "
             f"{'Met' if met else 'Not met'}: {row['val_loss']:.3f} nats/char, "
             f"{row['wall_seconds']:.0f} s for the whole run (start-up and final evaluation included) "
-            f"on a {training.read_json(path)['machine']['cpu_count']}-core machine.")
+            f"on a {files.read_json(path)['machine']['cpu_count']}-core machine.")
 
 
 def sections() -> dict[str, str]:

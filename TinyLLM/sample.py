@@ -17,7 +17,7 @@ from config import STAGE_DIR, TinyConfig
 from model import build_model
 
 from shared import lm
-from shared.errors import run_main
+from shared.runtime.errors import run_main
 
 DEFAULT_RUN = TinyConfig().model  # train.py's default run name
 

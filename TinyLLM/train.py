@@ -32,9 +32,10 @@ from tqdm import tqdm
 from config import SMOKE_OVERRIDES, TinyConfig  # this folder: config.py and model.py
 from model import build_model
 
-from shared import lm, metrics, parallel, plotting, training
-from shared.config import parse_stage_args
-from shared.errors import run_main
+from shared import lm, metrics, plotting
+from shared.runtime import devices, files, parallel, schedule
+from shared.runtime.config import parse_stage_args
+from shared.runtime.errors import run_main
 
 
 def main(argv=None) -> dict:
@@ -42,7 +43,7 @@ def main(argv=None) -> dict:
     # [scale-out] This process (alone, or one of torchrun's), its device and its precision.
     rt = parallel.setup(cfg)
     device = rt.device
-    out = training.run_dir(cfg.out_dir, cfg.run_name)
+    out = files.run_dir(cfg.out_dir, cfg.run_name)
 
     # ---- 1. The text, as character ids ------------------------------------------------------
     # Training, validation and test text cut by shared/text.py, and a vocabulary of the
@@ -52,17 +53,17 @@ def main(argv=None) -> dict:
 
     # ---- 2. The model and its optimizer -----------------------------------------------------
     model_config = cfg.model_config(len(vocab))
-    training.seed_everything(cfg.seed)  # the same seed, the same initial weights and run
+    devices.seed_everything(cfg.seed)  # the same seed, the same initial weights and run
     model = build_model(model_config).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
-    rt.print(f"{cfg.model}: {training.count_params(model):,} parameters | vocab {len(vocab)} | "
+    rt.print(f"{cfg.model}: {devices.count_params(model):,} parameters | vocab {len(vocab)} | "
              f"train {len(train_ids):,} / val {len(val_ids) - 1:,} / test "
              f"{len(data.test_ids) - 1:,} chars | {rt.describe()}")
     identity = {"model_config": model_config, "vocab": vocab.chars}  # what a checkpoint must match
     # [resume] Read last.pt before anything is written, so that a refused --resume changes nothing.
     ckpt = lm.resume_checkpoint(out, identity, device) if args.resume else None
     if rt.main:
-        training.write_json(out / "config.json", {**dataclasses.asdict(cfg), "smoke": args.smoke,
+        files.write_json(out / "config.json", {**dataclasses.asdict(cfg), "smoke": args.smoke,
                                                   "model_config": model_config})
 
     # ---- 3. The training loop ---------------------------------------------------------------
@@ -87,7 +88,7 @@ def main(argv=None) -> dict:
         # (`together=False`), when the other processes are stopping too.
         everyone = rt.gather(mine) if together else [mine]
         if rt.main:
-            training.save_checkpoint(path, {
+            files.save_checkpoint(path, {
                 **identity, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
                 "step": step, "states": everyone, "best_val": best_val, "history": history,
                 "train_seconds": train_seconds, "rng": torch.get_rng_state()})
@@ -114,7 +115,7 @@ def main(argv=None) -> dict:
                 states = [None] * len(parts)  # the streams start over: no state to carry
             # Learning rate: a linear warm-up, then a cosine decay to a tenth of the peak.
             for group in optimizer.param_groups:
-                group["lr"] = lm.learning_rate(step, cfg.lr, cfg.warmup_steps, cfg.max_steps)
+                group["lr"] = schedule.learning_rate(step, cfg.lr, cfg.warmup_steps, cfg.max_steps)
             if scaled:  # [scale-out] the same step, shared out (scaled_step() at the bottom)
                 batch_loss = scaled_step(rt, net, model, optimizer, inputs, targets, position,
                                          parts, states, cfg)
@@ -185,7 +186,7 @@ def final_scores(model, data: lm.CharData, history: dict, train_seconds: float, 
     the test text, beside two baselines (a uniform guess and a counted bigram table); write
     metrics.json, history.json and loss_curve.png; sample text from it into sample.txt."""
     vocab, train_ids = data.vocab, data.train_ids
-    best = training.load_checkpoint(out / "best.pt", map_location=device)
+    best = files.load_checkpoint(out / "best.pt", map_location=device)
     model.load_state_dict(best["model"])
     steps = history["step"][-1] if history["step"] else 0
     result = {}
@@ -206,14 +207,14 @@ def final_scores(model, data: lm.CharData, history: dict, train_seconds: float, 
     result.update({
         "test_text_sha256": data.test_sha256, "score_streams": lm.SCORE_STREAMS,
         "best_step": best["step"], "steps": steps,
-        "params": training.count_params(model), "vocab_size": len(vocab),
+        "params": devices.count_params(model), "vocab_size": len(vocab),
         "train_chars": len(train_ids), "train_seconds": round(train_seconds, 2),
         "tokens_per_second": round(tokens_seen / train_seconds, 1) if train_seconds else 0.0,
         "seed": cfg.seed, "model": cfg.model, "threads": torch.get_num_threads(),
         "processes": rt.world, "dtype": str(rt.dtype).removeprefix("torch."),
     })
-    training.write_json(out / "metrics.json", result)
-    training.write_json(out / "history.json", history)
+    files.write_json(out / "metrics.json", result)
+    files.write_json(out / "history.json", history)
     plotting.plot_loss_curves(history, out / "loss_curve.png",
                               title=f"TinyLLM {cfg.model}: loss per character",
                               ylabel="loss (nats per character)",

@@ -21,8 +21,9 @@ from pathlib import Path
 
 import front_page  # docs/, the folder of this script
 
-from shared import lm, metrics, plotting, text, training
-from shared.errors import UserError
+from shared import lm, metrics, plotting, text
+from shared.runtime import files
+from shared.runtime.errors import UserError
 
 from tools import reporting
 from tools.loader import load_stage_config
@@ -52,7 +53,7 @@ def language_model_runs() -> list[dict]:
     for stage, folder, unit, model in wanted:
         path = ROOT / folder / "results" / f"reference-{model}" / "metrics.json"
         if path.is_file():
-            run = training.read_json(path)
+            run = files.read_json(path)
             if missing := [k for k in NEEDED if k not in run]:
                 raise UserError(f"{path} has no {missing[0]} (written before the test split "
                                 "existed); run `make bench` to regenerate the reference runs")
@@ -123,8 +124,8 @@ def curve(gpt: dict) -> str:
     last, did the interval evaluations still fall, how far apart were training and
     validation at the end."""
     folder = ROOT / "CodeLLM" / "results" / "reference-gpt"
-    history = training.read_json(folder / "history.json")
-    eval_chars = training.read_json(folder / "config.json")["eval_tokens"]
+    history = files.read_json(folder / "history.json")
+    eval_chars = files.read_json(folder / "config.json")["eval_tokens"]
     steps, vals = history["val_step"], history["val_loss"]
     if len(vals) < 2:
         return ""
@@ -173,7 +174,7 @@ def chart(runs: list[dict]) -> None:
 
 def processes_section() -> str:
     """`make bench`'s 1- against 2-process run of stage 1, or a pointer to it."""
-    ddp = training.read_json(BENCH).get("ddp") if BENCH.is_file() else None
+    ddp = files.read_json(BENCH).get("ddp") if BENCH.is_file() else None
     if not ddp:
         return "(not measured yet: run `python benchmarks/run.py --stages ddp`)"
     rows = [[f"{r['processes']} x {r['threads_per_process']} threads", f"{r['tokens_per_second']:,.0f}",
@@ -216,7 +217,7 @@ def main(argv=None) -> int:
                                      comparison_table(runs) + verdict(runs), check=args.check)
     fresh &= reporting.update_section(DOCS / "scaling.md", "processes", processes_section(),
                                       check=args.check)
-    bench = training.read_json(BENCH)
+    bench = files.read_json(BENCH)
     for name, content in (("commands", front_page.commands_section(bench)),
                           ("stages", front_page.stage_table(bench))):
         fresh &= reporting.update_section(ROOT / "README.md", name, content, check=args.check)

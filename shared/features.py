@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from shared.errors import UserError
+from shared.runtime.errors import UserError
 
 SMA_WINDOWS = (5, 20, 50)
 EMA_SPANS = (12, 26)

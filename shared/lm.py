@@ -40,8 +40,10 @@ import torch
 from torch.nn import functional as F
 from tqdm import tqdm
 
-from shared import metrics, plotting, text, training
-from shared.errors import UserError
+from shared import metrics, plotting, text
+from shared.runtime import devices, files
+from shared.runtime.errors import UserError
+from shared.runtime.schedule import learning_rate
 
 CONTEXT = "\n"  # read before every scored text; its own prediction is not scored
 SCORE_STREAMS = 16  # streams a scored text is cut into, whatever the model's batch size
@@ -144,14 +146,6 @@ def fingerprint(text_: str) -> str:
     return hashlib.sha256(text_.encode("utf-8")).hexdigest()
 
 
-def learning_rate(step: int, peak: float, warmup_steps: int, max_steps: int) -> float:
-    """Linear warm-up, then cosine decay to a tenth of the peak."""
-    if step < warmup_steps:
-        return peak * (step + 1) / warmup_steps
-    progress = (step - warmup_steps) / max(1, max_steps - warmup_steps)
-    return peak * (0.1 + 0.9 * 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress))))
-
-
 @torch.no_grad()
 def generate(model: torch.nn.Module, prompt_ids: list[int], length: int, temperature: float = 1.0,
              top_k: int | None = None, generator: torch.Generator | None = None,
@@ -180,7 +174,7 @@ def generate(model: torch.nn.Module, prompt_ids: list[int], length: int, tempera
 def resume_checkpoint(out: Path, identity: dict, device) -> dict:
     """The run's `last.pt`, refused (UserError) unless it matches `identity`. Call it before
     writing anything into the run folder, so a refused --resume leaves the run as it was."""
-    return training.load_checkpoint(out / "last.pt", map_location=device, expect=identity)
+    return files.load_checkpoint(out / "last.pt", map_location=device, expect=identity)
 
 
 def add_sampling_arguments(parser, unit: str, length: int) -> None:
@@ -193,7 +187,7 @@ def add_sampling_arguments(parser, unit: str, length: int) -> None:
     parser.add_argument("--top-k", type=int, default=None,
                         help=f"sample only among the k likeliest {unit}s")
     parser.add_argument("--seed", type=int, default=1337, help="random seed")
-    parser.add_argument("--device", default="auto", choices=list(training.DEVICES),
+    parser.add_argument("--device", default="auto", choices=list(devices.DEVICES),
                         help="auto picks cuda, then mps, then cpu")
 
 
@@ -259,7 +253,7 @@ def fit(model, optimizer, train_ids: torch.Tensor, val_ids: torch.Tensor, cfg, o
         mine = [detach_state(s) for s in states]
         everyone = rt.gather(mine) if together else [mine]
         if rt.main:
-            training.save_checkpoint(path, {
+            files.save_checkpoint(path, {
                 **identity, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
                 "step": step, "states": everyone, "best_val": best_val, "history": history,
                 "train_seconds": train_seconds, "rng": torch.get_rng_state()})
@@ -378,7 +372,7 @@ def finish(model, data: CharData, run: dict, cfg, out: Path, device, title: str)
     `cfg` needs seq_len, batch_size, eval_tokens, sample_length, temperature, seed and model."""
     vocab, train_ids = data.vocab, data.train_ids
     history, train_seconds = run["history"], run["train_seconds"]
-    best = training.load_checkpoint(out / "best.pt", map_location=device)
+    best = files.load_checkpoint(out / "best.pt", map_location=device)
     model.load_state_dict(best["model"])
     tokens_seen = history["step"][-1] * cfg.batch_size * cfg.seq_len if history["step"] else 0
     result = {}
@@ -398,14 +392,14 @@ def finish(model, data: CharData, run: dict, cfg, out: Path, device, title: str)
     result.update({
         "test_text_sha256": data.test_sha256, "score_streams": SCORE_STREAMS,
         "best_step": best["step"], "steps": history["step"][-1] if history["step"] else 0,
-        "params": training.count_params(model), "vocab_size": len(vocab),
+        "params": devices.count_params(model), "vocab_size": len(vocab),
         "train_chars": len(train_ids), "train_seconds": round(train_seconds, 2),
         "tokens_per_second": round(tokens_seen / train_seconds, 1) if train_seconds else 0.0,
         "seed": cfg.seed, "model": cfg.model, "threads": torch.get_num_threads(),
         "processes": run.get("processes", 1), "dtype": run.get("dtype", "float32"),
     })
-    training.write_json(out / "metrics.json", result)
-    training.write_json(out / "history.json", history)
+    files.write_json(out / "metrics.json", result)
+    files.write_json(out / "history.json", history)
     plotting.plot_loss_curves(history, out / "loss_curve.png",
                               title=f"{title}: loss per character",
                               ylabel="loss (nats per character)",
@@ -441,8 +435,8 @@ def sample_characters(args, build_model) -> str:
     vocabulary), continue `args.prompt` and print the text. `build_model(model_config)` is the
     stage's constructor."""
     prompt = check_sampling_arguments(args)
-    device = training.pick_device(args.device)
-    checkpoint = training.load_checkpoint(args.checkpoint, map_location=device)
+    device = devices.pick_device(args.device)
+    checkpoint = files.load_checkpoint(args.checkpoint, map_location=device)
     vocab = text.CharVocab.from_saved(checkpoint["vocab"])
     prompt_ids = vocab.encode(prompt, strict=True)
     model = restore_model(checkpoint, build_model, device)

@@ -32,7 +32,7 @@ from pathlib import Path
 import pandas as pd
 
 from shared import price_checks as checks
-from shared.errors import UserError
+from shared.runtime.errors import UserError
 
 COLUMNS = checks.COLUMNS
 SOURCES = ("bundled", "yfinance")

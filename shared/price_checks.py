@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 from pandas.tseries.api import guess_datetime_format
 
-from shared.errors import UserError
+from shared.runtime.errors import UserError
 
 COLUMNS = ["open", "high", "low", "close", "volume"]
 NAMES = {"date": "date", "datetime": "date", "open": "open", "high": "high", "low": "low",

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from shared import forecast, plotting, training
+from shared import forecast, plotting
+from shared.runtime import files
 
 
 def first_day(closes: np.ndarray) -> np.ndarray:
@@ -107,10 +108,10 @@ class SeedRuns:
 
     def save(self, out: Path, result: dict, label: str, title: str) -> None:
         """Write metrics.json, history.json, predictions.csv and the two plots; print a summary."""
-        training.write_json(out / "metrics.json", result)
-        training.write_json(out / "history.json", {"seeds": self.histories})
+        files.write_json(out / "metrics.json", result)
+        files.write_json(out / "history.json", {"seeds": self.histories})
         baselines = {k: v for k, v in self.baseline_test_preds.items() if k != "persistence"}
-        training.write_csv(out / "predictions.csv",  # prev_close is persistence's forecast
+        files.write_csv(out / "predictions.csv",  # prev_close is persistence's forecast
                            forecast.predictions_frame(self.data.test, {**baselines, **self.test_preds}))
         seed = self.best[0]["seed"]
         plotting.plot_forecast(self.data.test.dates, self.data.test.close,

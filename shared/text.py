@@ -27,7 +27,7 @@ import unicodedata
 from pathlib import Path
 from typing import NamedTuple
 
-from shared.errors import UserError
+from shared.runtime.errors import UserError
 
 CORPORA = ("tiny", "full")
 TINY_TARGET_CHARS = 1_100_000  # whole plays in sorted path order until this many characters

@@ -14,7 +14,7 @@ import argparse
 import re
 from pathlib import Path
 
-from shared.errors import UserError, run_main
+from shared.runtime.errors import UserError, run_main
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -2,7 +2,7 @@ import argparse
 from dataclasses import dataclass, field
 
 from shared import plotting
-from shared.config import add_dataclass_arguments, config_from_args
+from shared.runtime.config import add_dataclass_arguments, config_from_args
 
 
 @dataclass

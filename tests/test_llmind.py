@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from conftest import ROOT, assert_one_line_error, read_json, run_script
 
-from shared.errors import UserError
+from shared.runtime.errors import UserError
 
 from tools.loader import load_stage_config
 

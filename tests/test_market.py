@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from shared import features, forecast, market, windows
-from shared.errors import UserError
+from shared.runtime.errors import UserError
 
 
 def test_bundled_goog_series():

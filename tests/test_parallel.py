@@ -14,9 +14,10 @@ import pytest
 import torch
 from conftest import ROOT, assert_one_line_error, read_json, run_script
 
-from shared import lm, parallel
-from shared.config import RuntimeConfig
-from shared.errors import UserError
+from shared import lm
+from shared.runtime import parallel
+from shared.runtime.config import RuntimeConfig
+from shared.runtime.errors import UserError
 
 TINY = "TinyLLM/train.py"
 # Two processes of one thread each reorder float sums; more than this would be a real bug.
@@ -143,8 +144,8 @@ def test_resume_under_two_processes(tmp_path):
 
 GATHER = """
 import json, sys, torch
-from shared import parallel
-from shared.config import RuntimeConfig
+from shared.runtime import parallel
+from shared.runtime.config import RuntimeConfig
 rt = parallel.setup(RuntimeConfig(device="cpu", threads=1))
 r = rt.rank
 got = rt.gather([None, torch.full((2, 3), float(r)), (torch.arange(4) + 10 * r, torch.ones(1) * r), 7])

@@ -10,7 +10,7 @@ import pytest
 from conftest import assert_one_line_error, run_script
 
 from shared import market
-from shared.errors import UserError
+from shared.runtime.errors import UserError
 
 HEADER = "Date,Open,High,Low,Close,Volume"
 

@@ -18,8 +18,9 @@ import pytest
 import torch
 from conftest import ROOT, assert_one_line_error, run_script
 
-from shared import features, market, training, windows
-from shared.errors import UserError
+from shared import features, market, windows
+from shared.runtime import files
+from shared.runtime.errors import UserError
 
 from tools.loader import load_stage_config
 
@@ -59,7 +60,7 @@ def test_crafted_checkpoint_is_refused_and_runs_nothing(tmp_path):
     marker = tmp_path / "pwned"
     path = crafted_checkpoint(tmp_path / "last.pt", marker)
     with pytest.raises(UserError) as refused:
-        training.load_checkpoint(path)
+        files.load_checkpoint(path)
     message = str(refused.value)
     assert "safe load refuses" in message and "(io.open)" in message and "retrain" in message
     assert "\n" not in message
@@ -150,7 +151,7 @@ def test_bad_preprocessing_files_are_one_line_errors(tmp_path):
 
 def reloaded_codellm(run):
     model_py = load_stage_config(ROOT / "CodeLLM" / "model.py")
-    checkpoint = training.load_checkpoint(run / "model.pt")
+    checkpoint = files.load_checkpoint(run / "model.pt")
     model = model_py.build_model(checkpoint["model_config"])
     model.load_state_dict(checkpoint["model_state"])
     model.eval()

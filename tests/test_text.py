@@ -1,7 +1,7 @@
 import pytest
 
 from shared import text
-from shared.errors import UserError
+from shared.runtime.errors import UserError
 
 EXPECTED_SNIPPET = """ORSINO:
 If music be the food of love, play on;

@@ -10,7 +10,8 @@ import pytest
 import torch
 from conftest import ROOT, assert_one_line_error, read_json, run_script
 
-from shared import lm, parallel, text, training
+from shared import lm, text
+from shared.runtime import devices, files, parallel
 
 from tools.loader import load_stage_config
 
@@ -58,7 +59,7 @@ def test_test_text_is_scored_with_the_checkpoint_validation_chose(smoke_run):
     run, _ = smoke_run
     m, history = read_json(run / "metrics.json"), read_json(run / "history.json")
     best_eval = min(range(len(history["val_loss"])), key=history["val_loss"].__getitem__)
-    checkpoint = training.load_checkpoint(run / "best.pt")
+    checkpoint = files.load_checkpoint(run / "best.pt")
     assert checkpoint["step"] == m["best_step"] == history["val_step"][best_eval]
     config = read_json(run / "config.json")
     model = tiny_model.build_model(checkpoint["model_config"])
@@ -98,7 +99,7 @@ def test_train_py_loop_matches_the_shared_loop(tmp_path):
         rt = parallel.setup(cfg)
         data = lm.character_data(cfg)
         model_config = cfg.model_config(len(data.vocab))
-        training.seed_everything(cfg.seed)
+        devices.seed_everything(cfg.seed)
         model = tiny_model.build_model(model_config)
         optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
         run = lm.fit(model, optimizer, data.train_ids, data.val_ids, cfg, tmp_path / "shared",
@@ -106,8 +107,8 @@ def test_train_py_loop_matches_the_shared_loop(tmp_path):
     finally:
         torch.set_num_threads(threads)
     assert run["history"] == read_json(tmp_path / "own" / "history.json")
-    own = training.load_checkpoint(tmp_path / "own" / "best.pt")["model"]
-    shared = training.load_checkpoint(tmp_path / "shared" / "best.pt")["model"]
+    own = files.load_checkpoint(tmp_path / "own" / "best.pt")["model"]
+    shared = files.load_checkpoint(tmp_path / "shared" / "best.pt")["model"]
     assert all(torch.equal(own[k], shared[k]) for k in own)
 
 
@@ -145,7 +146,7 @@ def test_ctrl_c_saves_and_resume_matches_an_uninterrupted_run(tmp_path):
     stdout, _ = proc.communicate(timeout=120)
     assert proc.returncode == 130, stdout
     assert "interrupted at step" in stdout
-    cut_step = training.load_checkpoint(tmp_path / "cut" / "last.pt")["step"]
+    cut_step = files.load_checkpoint(tmp_path / "cut" / "last.pt")["step"]
     assert 20 <= cut_step < 400
     resumed = run_script(TRAIN, *common, "--run-name", "cut", "--resume")
     assert f"resuming {tmp_path / 'cut'} at step {cut_step}" in resumed.stdout

@@ -23,7 +23,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from shared.errors import UserError
+from shared.runtime.errors import UserError
 
 
 def markdown_table(headers: list[str], rows: list[list[object]]) -> str:
