@@ -29,7 +29,8 @@ import pandas as pd
 
 import compare_report  # the write-up's text, generated from comparison.json
 
-from shared import features, forecast, market, plotting, windows
+from shared import plotting
+from shared.prices import features, forecast, market, windows
 from shared.runtime import files
 from shared.runtime.errors import UserError, run_main
 

@@ -6,7 +6,7 @@ what the numbers mean.
 
 from __future__ import annotations
 
-from shared import features
+from shared.prices import features
 
 from tools import reporting
 

@@ -20,7 +20,7 @@ import torch
 from config import STAGE_DIR
 from model import build_model
 
-from shared import market, windows
+from shared.prices import market, windows
 from shared.runtime import files
 from shared.runtime.errors import UserError, run_main
 

@@ -29,8 +29,8 @@ from attention import attention_report
 from config import SMOKE_OVERRIDES, ForecastConfig
 from model import build_model
 
-from shared import features, forecast, market, windows
-from shared.runs import SeedRuns
+from shared.prices import features, forecast, market, windows
+from shared.prices.runs import SeedRuns
 from shared.runtime import devices, files, parallel
 from shared.runtime.config import parse_stage_args
 from shared.runtime.errors import UserError, run_main

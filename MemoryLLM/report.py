@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from shared import forecast
+from shared.prices import forecast
 from shared.runtime import files
 from shared.runtime.errors import UserError
 

@@ -31,8 +31,8 @@ import numpy as np
 from config import DENSE_INITIALISERS, INITIALISERS, LOSS, SMOKE_OVERRIDES, MemoryConfig
 from model import build_model, training_callbacks
 
-from shared import features, forecast, market, windows
-from shared.runs import SeedRuns
+from shared.prices import features, forecast, market, windows
+from shared.prices.runs import SeedRuns
 from shared.runtime import files
 from shared.runtime.config import parse_stage_args
 from shared.runtime.errors import UserError, run_main

@@ -9,7 +9,7 @@ import pytest
 import torch
 from conftest import ROOT, assert_one_line_error, read_json, run_script
 
-from shared import features, market
+from shared.prices import features, market
 
 from tools.loader import load_stage_config
 

@@ -11,7 +11,7 @@ import pytest
 from conftest import ROOT
 from scipy import stats
 
-from shared import features, forecast, market, windows
+from shared.prices import features, forecast, market, windows
 
 from tools.loader import load_stage_config
 
@@ -20,7 +20,7 @@ memory_report = load_stage_config(ROOT / "MemoryLLM" / "report.py")
 
 def reference_dm(loss, baseline_loss, horizon):
     """Diebold-Mariano with the HLN correction written out loop by loop (no vector tricks),
-    so it shares no code with shared/forecast.py."""
+    so it shares no code with shared/prices/forecast.py."""
     d = [a - b for a, b in zip(loss, baseline_loss, strict=True)]
     n = len(d)
     mean = sum(d) / n

@@ -1,4 +1,4 @@
-"""shared/market.py, features.py, windows.py and forecast.py: hand-computed values."""
+"""shared/prices/market.py, features.py, windows.py and forecast.py: hand-computed values."""
 
 import math
 
@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from shared import features, forecast, market, windows
+from shared.prices import features, forecast, market, windows
 from shared.runtime.errors import UserError
 
 

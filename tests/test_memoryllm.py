@@ -7,7 +7,7 @@ import shutil
 import pytest
 from conftest import ROOT, assert_one_line_error, read_json, run_script
 
-from shared import market
+from shared.prices import market
 
 from tools.loader import load_stage_config
 

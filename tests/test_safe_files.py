@@ -18,7 +18,7 @@ import pytest
 import torch
 from conftest import ROOT, assert_one_line_error, run_script
 
-from shared import features, market, windows
+from shared.prices import features, market, windows
 from shared.runtime import files
 from shared.runtime.errors import UserError
 

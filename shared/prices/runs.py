@@ -8,6 +8,8 @@ seed-averaged losses, the baselines, and the files a run writes.
         runs.add(seed, model, val_closes, test_closes, history, epoch_seconds, best_epoch, latency)
     result = runs.result(params=..., model="lstm", target="return")
     runs.save(out, result, label="LSTM", title="MemoryLLM")
+
+Imported by MemoryLLM/train.py and CodeLLM's forecaster train script.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from shared import forecast, plotting
+from shared import plotting
+from shared.prices import forecast
 from shared.runtime import files
 
 

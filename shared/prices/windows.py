@@ -12,6 +12,9 @@ so no validation or test value shapes them.
     data.train.x  # (samples, lookback, features), scaled
     data.to_price(predictions, data.test)  # back to prices, whatever the target
     save_preprocessing(data, run / PREPROCESSING)  # scalers + settings as JSON, for predict.py
+
+Imported by the train and predict scripts of MemoryLLM and CodeLLM's forecaster, the stage 3
+vs 4 comparison, and the tests.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ import numpy as np
 import pandas as pd
 from sklearn.preprocessing import StandardScaler
 
-from shared.features import FEATURES, add_indicators
+from shared.prices.features import FEATURES, add_indicators
 from shared.runtime.errors import UserError
 
 TARGETS = ("return", "price")
