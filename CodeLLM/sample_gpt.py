@@ -15,7 +15,7 @@ import argparse
 from config import STAGE_DIR, GPTConfig
 from gpt import build_model
 
-from shared import lm
+from shared.lm import sampling
 from shared.runtime.errors import run_main
 
 
@@ -25,12 +25,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--checkpoint",
                         default=str(STAGE_DIR / "results" / GPTConfig().model / "best.pt"),
                         help="checkpoint written by train_gpt.py")
-    lm.add_sampling_arguments(parser, unit="character", length=500)
+    sampling.add_sampling_arguments(parser, unit="character", length=500)
     return parser.parse_args(argv)
 
 
 def main(argv=None) -> str:
-    return lm.sample_characters(parse_args(argv), build_model)
+    return sampling.sample_characters(parse_args(argv), build_model)
 
 
 if __name__ == "__main__":

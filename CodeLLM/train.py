@@ -143,8 +143,8 @@ def main(argv=None) -> dict:
     if cfg.arch == "transformer":
         result["attention"] = attention_report(runs.model, data, device, out, cfg.ticker)
     files.save_checkpoint(out / "model.pt", {"model_state": runs.model.state_dict(),
-                                                "model_config": cfg.model_config(len(data.features)),
-                                                "seed": result["selected_seed"]})
+                                             "model_config": cfg.model_config(len(data.features)),
+                                             "seed": result["selected_seed"]})
     windows.save_preprocessing(data, out / windows.PREPROCESSING)
     runs.save(out, result, label="transformer" if cfg.arch == "transformer" else "LSTM (PyTorch)",
               title=f"CodeLLM {cfg.arch}")

@@ -24,7 +24,7 @@ import torch
 from config import GPT_SMOKE_OVERRIDES, GPTConfig
 from gpt import build_model
 
-from shared import lm
+from shared.lm import loop, tokens
 from shared.runtime import devices, files, parallel
 from shared.runtime.config import parse_stage_args
 from shared.runtime.errors import UserError, run_main
@@ -61,7 +61,7 @@ def main(argv=None) -> dict:
     device = rt.device
     out = files.run_dir(cfg.out_dir, cfg.run_name)
 
-    data = lm.character_data(cfg)  # training, validation and test text (shared/text.py)
+    data = tokens.character_data(cfg)  # training, validation and test text (shared/text.py)
     vocab, train_ids, val_ids = data.vocab, data.train_ids, data.val_ids
     model_config = cfg.model_config(len(vocab))
 
@@ -78,16 +78,16 @@ def main(argv=None) -> dict:
              f"{len(train_ids):,} / val {len(val_ids) - 1:,} / test {len(data.test_ids) - 1:,} chars | "
              f"{rt.describe()}")
     identity = {"model_config": model_config, "vocab": vocab.chars}
-    ckpt = lm.resume_checkpoint(out, identity, device) if args.resume else None
+    ckpt = loop.resume_checkpoint(out, identity, device) if args.resume else None
     if rt.main:
         files.write_json(out / "config.json", {**dataclasses.asdict(cfg), "smoke": args.smoke,
-                                                  "model_config": model_config})
-    run = lm.fit(model, optimizer, train_ids, val_ids, cfg, out, identity, ckpt, rt)
+                                               "model_config": model_config})
+    run = loop.fit(model, optimizer, train_ids, val_ids, cfg, out, identity, ckpt, rt)
     rt.close()  # the processes part here: rank 0 alone scores, plots and writes the results
     if not rt.main:
         return {}
-    result = lm.finish(model, data, run, cfg, out, device,
-                       title="CodeLLM mini-GPT")
+    result = loop.finish(model, data, run, cfg, out, device,
+                         title="CodeLLM mini-GPT")
     peak, source = matmul_peak(device)
     achieved = flops_per_token(n_params, cfg) * result["tokens_per_second"]
     result.update(flops_per_token=flops_per_token(n_params, cfg), achieved_flops=achieved,

@@ -182,7 +182,7 @@ def main(argv=None) -> dict:
     main_process = int(os.environ.get("RANK", "0")) == 0
     if main_process:
         files.write_json(out / "config.json", {**dataclasses.asdict(cfg), "smoke": args.smoke,
-                                                  "labels": labels.names, **sizes})
+                                               "labels": labels.names, **sizes})
 
     tokenizer = pretrained.load(cfg.model, "tokenizer")
     model = pretrained.load(cfg.model, "classifier", num_labels=len(labels.names),

@@ -14,7 +14,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from shared import lm, metrics, text
+from shared.lm import metrics, scoring, text
 from shared.runtime import files
 from shared.runtime.errors import UserError
 
@@ -104,7 +104,7 @@ def reading(runs: dict[str, dict]) -> str:
                         "not brought the trained table to it."
                         if r["significant"] and r["difference"] > 0 else ""))
     return ("Reading the table (differences in bits per character on the test text, with paired "
-            f"block-bootstrap intervals over its {lm.BLOCK_CHARS:,}-character blocks): "
+            f"block-bootstrap intervals over its {scoring.BLOCK_CHARS:,}-character blocks): "
             + " ".join(parts)) if parts else ""
 
 
@@ -117,8 +117,8 @@ def load_runs() -> dict[str, dict]:
             if missing := [k for k in NEEDED if k not in runs[model]]:
                 raise UserError(f"{path} has no {missing[0]} (written before the test split "
                                 "existed); run `make bench` to regenerate the reference runs")
-            if runs[model]["test_text_sha256"] != lm.fingerprint(text.shakespeare_test()):
-                raise UserError(f"{path} was scored on another test text than shared/text.py's; "
+            if runs[model]["test_text_sha256"] != scoring.fingerprint(text.shakespeare_test()):
+                raise UserError(f"{path} was scored on another test text than shared/lm/text.py's; "
                                 "run `make bench` to regenerate the reference runs")
     return runs
 

@@ -138,7 +138,7 @@ def bench_seq2seq() -> dict:
                         "--run-name", f"reference-seq2seq-{task}"], check=True)
         wall = time.perf_counter() - started
         m = files.read_json(ROOT / "CodeLLM" / "results" / f"reference-seq2seq-{task}" /
-                               "metrics.json")
+                            "metrics.json")
         rows.append({"task": task, "params": m["params"], "train_seconds": m["train_seconds"],
                      "wall_seconds": round(wall, 1), "val_exact_match": m["val_exact_match"],
                      "test_exact_match": m["test_exact_match"],

@@ -7,7 +7,7 @@
 The top README.md: the stage table and the two commands' times (docs/front_page.py).
 docs/language-models.md, every language model of the roadmap (stage 1's ladder,
 stage 2, stage 4's mini-GPT) on the same test text, with paired block-bootstrap 95% intervals
-(shared.metrics.compare_runs) on the differences its sentences comment on, and the
+(shared.lm.metrics.compare_runs) on the differences its sentences comment on, and the
 bits-per-character chart docs/img/bits_per_char.png. docs/scaling.md: 1 against 2 torchrun
 processes, from results/bench.json.
 """
@@ -21,7 +21,8 @@ from pathlib import Path
 
 import front_page  # docs/, the folder of this script
 
-from shared import lm, metrics, plotting, text
+from shared import plotting
+from shared.lm import metrics, scoring, text
 from shared.runtime import files
 from shared.runtime.errors import UserError
 
@@ -49,7 +50,7 @@ def language_model_runs() -> list[dict]:
     small = load_stage_config(ROOT / "SmaLLM" / "config.py").SmallConfig()
     wanted = [(1, "TinyLLM", "character", model) for model in TINY.MODELS]
     wanted += [(2, "SmaLLM", "word piece", small.model), (4, "CodeLLM", "character", "gpt")]
-    runs, test_text = [], lm.fingerprint(text.shakespeare_test())
+    runs, test_text = [], scoring.fingerprint(text.shakespeare_test())
     for stage, folder, unit, model in wanted:
         path = ROOT / folder / "results" / f"reference-{model}" / "metrics.json"
         if path.is_file():
@@ -58,7 +59,7 @@ def language_model_runs() -> list[dict]:
                 raise UserError(f"{path} has no {missing[0]} (written before the test split "
                                 "existed); run `make bench` to regenerate the reference runs")
             if run["test_text_sha256"] != test_text:
-                raise UserError(f"{path} was scored on another test text than shared/text.py's; "
+                raise UserError(f"{path} was scored on another test text than shared/lm/text.py's; "
                                 "run `make bench` to regenerate the reference runs")
             runs.append({"stage": stage, "folder": folder, "unit": unit, **run})
     return runs

@@ -1,5 +1,5 @@
-"""The scoring protocol of every language model (shared/lm.py) against naive implementations,
-and the block bootstrap (shared/metrics.py) against hand-computed intervals."""
+"""The scoring protocol of every language model (shared/lm/scoring.py) against naive implementations,
+and the block bootstrap (shared/lm/metrics.py) against hand-computed intervals."""
 
 import math
 
@@ -9,7 +9,7 @@ import torch
 from conftest import ROOT
 from torch.nn import functional as F
 
-from shared import lm, metrics
+from shared.lm import metrics, scoring
 
 from tools.loader import load_stage_config
 
@@ -34,12 +34,12 @@ def rnn(cell: str):
 
 
 def test_stream_cuts_by_hand():
-    assert lm.stream_starts(160) == list(range(0, 160, 10))  # 16 streams of 10
-    assert lm.stream_starts(3) == [0, 1, 2]  # fewer tokens than streams: one token each
+    assert scoring.stream_starts(160) == list(range(0, 160, 10))  # 16 streams of 10
+    assert scoring.stream_starts(3) == [0, 1, 2]  # fewer tokens than streams: one token each
     # Word pieces starting at characters 0, 3, 5, 9, 12 of a 16-character text, 4 streams cut
     # at characters 0, 4, 8, 12: each begins at the first piece starting at or after its cut.
-    assert lm.aligned_starts([0, 3, 5, 9, 12], 16, streams=4) == [0, 2, 3, 4]
-    assert lm.aligned_starts(list(range(16)), 16, streams=4) == lm.stream_starts(16, 4)
+    assert scoring.aligned_starts([0, 3, 5, 9, 12], 16, streams=4) == [0, 2, 3, 4]
+    assert scoring.aligned_starts(list(range(16)), 16, streams=4) == scoring.stream_starts(16, 4)
 
 
 @pytest.mark.parametrize("cell", ["rnn", "gru", "lstm", "bigram"])
@@ -47,15 +47,15 @@ def test_streaming_scores_equal_one_plain_pass_per_stream(cell):
     model = rnn(cell)
     ids = torch.randint(0, VOCAB, (250,), generator=torch.Generator().manual_seed(1))
     # One stream: 249 targets read 7 at a time with the state carried = one pass over them all.
-    streamed = lm.token_nats(model, ids, seq_len=7, device="cpu", starts=[0])
+    streamed = scoring.token_nats(model, ids, seq_len=7, device="cpu", starts=[0])
     assert torch.allclose(streamed, plain_pass_nats(model, ids[:-1], ids[1:]), atol=1e-6)
     # The default protocol: SCORE_STREAMS equal streams, each from an empty state.
     starts = [round(k * 249 / 16) for k in range(16)]
     expected = torch.cat([plain_pass_nats(model, ids[a:b], ids[a + 1 : b + 1])
                           for a, b in zip(starts, [*starts[1:], 249], strict=True)])
-    streamed = lm.token_nats(model, ids, seq_len=5, device="cpu")
+    streamed = scoring.token_nats(model, ids, seq_len=5, device="cpu")
     assert torch.allclose(streamed, expected, atol=1e-6)
-    total, n = lm.evaluate(model, ids, seq_len=11, device="cpu")
+    total, n = scoring.evaluate(model, ids, seq_len=11, device="cpu")
     assert n == 249 and total == pytest.approx(float(expected.sum()), rel=1e-6)
 
 
@@ -75,7 +75,7 @@ def test_the_mini_gpt_is_scored_by_its_context_protocol():
             with torch.no_grad():
                 logits = model.logits(inputs[None, first : t + 1])[0, -1].double()
             expected.append(-F.log_softmax(logits, dim=-1)[targets[t]])
-    streamed = lm.token_nats(model, ids, seq_len=block, device="cpu", starts=starts)
+    streamed = scoring.token_nats(model, ids, seq_len=block, device="cpu", starts=starts)
     assert torch.allclose(streamed, torch.stack(expected), atol=1e-5)
 
 

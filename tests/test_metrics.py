@@ -3,7 +3,7 @@ import math
 import numpy as np
 import pytest
 
-from shared import metrics
+from shared.lm import metrics
 
 
 def test_bits_per_char_by_hand():

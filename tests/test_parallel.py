@@ -14,7 +14,7 @@ import pytest
 import torch
 from conftest import ROOT, assert_one_line_error, read_json, run_script
 
-from shared import lm
+from shared.lm import loop
 from shared.runtime import parallel
 from shared.runtime.config import RuntimeConfig
 from shared.runtime.errors import UserError
@@ -53,11 +53,11 @@ def test_batch_rows_are_shared_out_without_overlap():
         def __init__(self, rank):
             self.rank, self.world = rank, 2
 
-    parts = [lm.split_batch(Rank(r), 8, 2) for r in (0, 1)]
+    parts = [loop.split_batch(Rank(r), 8, 2) for r in (0, 1)]
     rows = [list(range(8))[s] for p in parts for s in p]
     assert rows == [[0, 1], [2, 3], [4, 5], [6, 7]]  # rank 0: rows 0-3 in two micro-batches
     with pytest.raises(UserError, match="multiple of processes x --grad-accum"):
-        lm.split_batch(Rank(0), 6, 2)
+        loop.split_batch(Rank(0), 6, 2)
 
 
 @pytest.mark.parametrize("grad_accum", [2, 3])

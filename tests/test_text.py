@@ -1,6 +1,6 @@
 import pytest
 
-from shared import text
+from shared.lm import text, tokens
 from shared.runtime.errors import UserError
 
 EXPECTED_SNIPPET = """ORSINO:
@@ -95,12 +95,12 @@ def test_read_text_file_errors(tmp_path):
 
 
 def test_char_vocab_round_trip_and_unknowns():
-    vocab = text.CharVocab.from_text("hello world")
-    assert vocab.chars == text.CharVocab.UNK + " dehlorw"
+    vocab = tokens.CharVocab.from_text("hello world")
+    assert vocab.chars == tokens.CharVocab.UNK + " dehlorw"
     ids = vocab.encode("hold")
     assert ids == [4, 6, 5, 2] and vocab.decode(ids) == "hold"
     assert vocab.encode("hex") == [4, 3, 0]  # unseen 'x' -> the unknown slot
     with pytest.raises(UserError, match="never saw these characters in training: 'xz'"):
         vocab.encode("zox", strict=True)
-    rebuilt = text.CharVocab.from_saved(vocab.chars)
+    rebuilt = tokens.CharVocab.from_saved(vocab.chars)
     assert rebuilt.chars == vocab.chars

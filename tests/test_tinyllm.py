@@ -10,7 +10,7 @@ import pytest
 import torch
 from conftest import ROOT, assert_one_line_error, read_json, run_script
 
-from shared import lm, text
+from shared.lm import loop, scoring, text, tokens
 from shared.runtime import devices, files, parallel
 
 from tools.loader import load_stage_config
@@ -42,7 +42,7 @@ def test_smoke_writes_every_artifact_and_beats_uniform(smoke_run):
     parts = text.splits("tiny")
     assert m["val_chars"] == m["val_tokens"] == len(parts.validation)
     assert m["test_chars"] == m["test_tokens"] == len(parts.test)
-    assert m["test_text_sha256"] == lm.fingerprint(parts.test)
+    assert m["test_text_sha256"] == scoring.fingerprint(parts.test)
     assert len(m["test_block_nats"]) == math.ceil(m["test_chars"] / m["test_block_chars"])
     assert sum(m["test_block_nats"]) == pytest.approx(m["test_loss"] * m["test_chars"], rel=1e-6)
     assert sum(m["test_bigram_counts_block_nats"]) == pytest.approx(
@@ -64,8 +64,8 @@ def test_test_text_is_scored_with_the_checkpoint_validation_chose(smoke_run):
     config = read_json(run / "config.json")
     model = tiny_model.build_model(checkpoint["model_config"])
     model.load_state_dict(checkpoint["model"])
-    data = lm.character_data(SimpleNamespace(**config))
-    nats, n = lm.evaluate(model, data.test_ids, config["seq_len"], "cpu")
+    data = tokens.character_data(SimpleNamespace(**config))
+    nats, n = scoring.evaluate(model, data.test_ids, config["seq_len"], "cpu")
     assert n == m["test_tokens"] and nats / n == pytest.approx(m["test_loss"], rel=1e-6)
 
 
@@ -86,7 +86,7 @@ def test_sample_from_checkpoint(smoke_run):
 
 def test_train_py_loop_matches_the_shared_loop(tmp_path):
     """Stage 1 keeps its training loop in train.py for the learner; stage 2 and the mini-GPT
-    run the same loop from shared/lm.py (`fit`). The same settings must give the same losses,
+    run the same loop from shared/lm/loop.py (`fit`). The same settings must give the same losses,
     to the last digit, so that the two copies cannot drift apart."""
     settings = ["--max-steps", "20", "--eval-interval", "10", "--threads", "1", "--device", "cpu"]
     run_script(TRAIN, "--smoke", *settings, "--out-dir", tmp_path, "--run-name", "own",
@@ -95,15 +95,15 @@ def test_train_py_loop_matches_the_shared_loop(tmp_path):
                                     "eval_interval": 10, "threads": 1, "device": "cpu",
                                     "out_dir": str(tmp_path), "run_name": "shared"})
     threads = torch.get_num_threads()
-    try:  # what train.py does before its loop, then shared/lm.fit's loop
+    try:  # what train.py does before its loop, then shared.lm.loop.fit's loop
         rt = parallel.setup(cfg)
-        data = lm.character_data(cfg)
+        data = tokens.character_data(cfg)
         model_config = cfg.model_config(len(data.vocab))
         devices.seed_everything(cfg.seed)
         model = tiny_model.build_model(model_config)
         optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
-        run = lm.fit(model, optimizer, data.train_ids, data.val_ids, cfg, tmp_path / "shared",
-                     {"model_config": model_config, "vocab": data.vocab.chars}, None, rt)
+        run = loop.fit(model, optimizer, data.train_ids, data.val_ids, cfg, tmp_path / "shared",
+                       {"model_config": model_config, "vocab": data.vocab.chars}, None, rt)
     finally:
         torch.set_num_threads(threads)
     assert run["history"] == read_json(tmp_path / "own" / "history.json")

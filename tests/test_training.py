@@ -52,7 +52,7 @@ def test_checkpoint_round_trip(tmp_path):
     model, ckpt = _checkpoint()
     path = files.save_checkpoint(tmp_path / "last.pt", ckpt)
     loaded = files.load_checkpoint(path, expect={"model_config": {"hidden_size": 8},
-                                                    "vocab": "abc"})
+                                                 "vocab": "abc"})
     assert loaded["step"] == 12
     fresh = torch.nn.Linear(3, 8)
     fresh.load_state_dict(loaded["model"])
@@ -61,7 +61,7 @@ def test_checkpoint_round_trip(tmp_path):
 
 
 def test_resume_checkpoint_round_trip_is_exact(tmp_path):
-    """What shared/lm.fit stores (optimizer state after real steps, recurrent states, the RNG)
+    """What shared.lm.loop.fit stores (optimizer state after real steps, recurrent states, the RNG)
     comes back from the safe load identical, so a resumed run continues exactly."""
     torch.manual_seed(0)
     model = torch.nn.LSTM(3, 4, batch_first=True)

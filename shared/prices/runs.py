@@ -115,7 +115,7 @@ class SeedRuns:
         files.write_json(out / "history.json", {"seeds": self.histories})
         baselines = {k: v for k, v in self.baseline_test_preds.items() if k != "persistence"}
         files.write_csv(out / "predictions.csv",  # prev_close is persistence's forecast
-                           forecast.predictions_frame(self.data.test, {**baselines, **self.test_preds}))
+                        forecast.predictions_frame(self.data.test, {**baselines, **self.test_preds}))
         seed = self.best[0]["seed"]
         plotting.plot_forecast(self.data.test.dates, self.data.test.close,
                                {f"{label} (seed {seed})": self.best[2],
