@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import ROOT, assert_one_line_error, read_json, run_script
-from test_forecast_stats import reference_dm
+from test_prices_forecast import reference_dm
 
 from tools.loader import load_stage_config
 

@@ -1,6 +1,6 @@
 """Loading a file never runs code (issue 22): a crafted checkpoint or an old pickle of the
 preprocessing is refused with one line and does nothing, and the safe formats round-trip
-exactly (the checkpoint round trip itself is in test_training.py).
+exactly (the checkpoint round trip itself is in test_runtime_files.py).
 
 The crafted files below hold an object whose unpickling calls open(marker, "w"): a harmless
 stand-in for any code. Each test first shows that the project refuses it and that the marker

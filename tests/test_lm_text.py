@@ -1,6 +1,8 @@
+"""shared/lm/text.py: the Shakespeare corpus and test play, a --data file's split, NFC reading."""
+
 import pytest
 
-from shared.lm import text, tokens
+from shared.lm import text
 from shared.runtime.errors import UserError
 
 EXPECTED_SNIPPET = """ORSINO:
@@ -92,15 +94,3 @@ def test_read_text_file_errors(tmp_path):
     good = tmp_path / "good.txt"
     good.write_text("héllo\n", encoding="utf-8")
     assert text.read_text_file(good) == "héllo\n"
-
-
-def test_char_vocab_round_trip_and_unknowns():
-    vocab = tokens.CharVocab.from_text("hello world")
-    assert vocab.chars == tokens.CharVocab.UNK + " dehlorw"
-    ids = vocab.encode("hold")
-    assert ids == [4, 6, 5, 2] and vocab.decode(ids) == "hold"
-    assert vocab.encode("hex") == [4, 3, 0]  # unseen 'x' -> the unknown slot
-    with pytest.raises(UserError, match="never saw these characters in training: 'xz'"):
-        vocab.encode("zox", strict=True)
-    rebuilt = tokens.CharVocab.from_saved(vocab.chars)
-    assert rebuilt.chars == vocab.chars
