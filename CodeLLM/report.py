@@ -15,8 +15,10 @@ from pathlib import Path
 
 from CodeLLM.compare import report as compare_report
 
-from shared import reporting, training
-from shared.errors import UserError
+from shared.runtime import files
+from shared.runtime.errors import UserError
+
+from tools import reporting
 
 STAGE_DIR = Path(__file__).resolve().parent
 
@@ -77,7 +79,7 @@ def readme() -> dict[str, str]:
 def compare_page() -> dict[str, str]:
     if not COMPARISON.is_file():
         raise UserError(f"no comparison in {COMPARISON}; run `make compare` first")
-    c = training.read_json(COMPARISON)
+    c = files.read_json(COMPARISON)
     if "tests" not in c:  # written before the ridge baseline and the Holm correction
         raise UserError(f"{COMPARISON} is out of date; run `python CodeLLM/compare/compare.py "
                         "--report-only --reanalyse` (or `make compare`)")
@@ -88,7 +90,7 @@ def minigpt_page() -> dict[str, str]:
     """The reference run's section, once `make bench` has run it."""
     if not (GPT_RUN / "metrics.json").is_file():
         return {}
-    m = training.read_json(GPT_RUN / "metrics.json")
+    m = files.read_json(GPT_RUN / "metrics.json")
     if "test_bits_per_char" not in m:
         raise UserError(f"{GPT_RUN / 'metrics.json'} has no test_bits_per_char (written before "
                         "the test split existed); run `make bench` to regenerate the reference runs")

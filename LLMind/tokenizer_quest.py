@@ -21,8 +21,8 @@ from pathlib import Path
 import data
 import pretrained
 
-from shared import training
-from shared.errors import run_main
+from shared.runtime import files
+from shared.runtime.errors import run_main
 
 STAGE_DIR = Path(__file__).resolve().parent
 
@@ -88,7 +88,7 @@ def main(argv=None) -> dict:
         print(f"  {name:10s} whole words {c['whole_word_share_running']:.1%} of running words, "
               f"{c['whole_word_share_distinct']:.1%} of distinct; {c['pieces_per_word']:.2f} pieces "
               f"per word; {c['unknown_per_word']:.2%} unknown")
-    training.write_json(training.run_dir(args.out_dir, args.run_name) / "metrics.json", result)
+    files.write_json(files.run_dir(args.out_dir, args.run_name) / "metrics.json", result)
     return result
 
 

@@ -38,9 +38,9 @@ import pretrained
 import significance
 from config import SMOKE_OVERRIDES, LLMindConfig
 
-from shared import parallel, training
-from shared.config import parse_stage_args
-from shared.errors import UserError, run_main
+from shared.runtime import devices, files, parallel
+from shared.runtime.config import parse_stage_args
+from shared.runtime.errors import UserError, run_main
 
 
 class Sentences(torch.utils.data.Dataset):
@@ -131,7 +131,7 @@ def score_test(cfg, trainer, test_set, texts, y, labels, full_train, parts, devi
             metrics["full_train_sentences"] = len(full_train)
     table = pd.DataFrame({"text": texts["test"], "label": labels.decode(y["test"]),
                           **{name: labels.decode(p) for name, p in predicted.items()}})
-    training.write_csv(out / "predictions.csv", table)
+    files.write_csv(out / "predictions.csv", table)
     if len(predicted) > 1:
         tests = significance.compare(y["test"], predicted, "finetuned", seed=cfg.seed)
         metrics["test_accuracy_ci95"] = tests["accuracy_ci95"]["finetuned"]
@@ -156,11 +156,11 @@ def main(argv=None) -> dict:
 
     hf_logging.set_verbosity_error()  # the "newly initialized classifier" notice is expected
     hf_logging.disable_progress_bar()  # loading bars; the Trainer's own follows disable_tqdm
-    device = training.pick_device(cfg.device)
-    threads = training.set_threads(cfg.threads)
+    device = devices.pick_device(cfg.device)
+    threads = devices.set_threads(cfg.threads)
     dtype = parallel.resolve_dtype(cfg.dtype, device)
-    training.seed_everything(cfg.seed)
-    out = training.run_dir(cfg.out_dir, cfg.run_name)
+    devices.seed_everything(cfg.seed)
+    out = files.run_dir(cfg.out_dir, cfg.run_name)
     checkpoints = out / "checkpoints"
     last = get_last_checkpoint(str(checkpoints)) if checkpoints.is_dir() else None
     if args.resume and last is None:
@@ -181,8 +181,8 @@ def main(argv=None) -> dict:
     # Under `accelerate launch` / torchrun every process runs this script; rank 0 writes.
     main_process = int(os.environ.get("RANK", "0")) == 0
     if main_process:
-        training.write_json(out / "config.json", {**dataclasses.asdict(cfg), "smoke": args.smoke,
-                                                  "labels": labels.names, **sizes})
+        files.write_json(out / "config.json", {**dataclasses.asdict(cfg), "smoke": args.smoke,
+                                               "labels": labels.names, **sizes})
 
     tokenizer = pretrained.load(cfg.model, "tokenizer")
     model = pretrained.load(cfg.model, "classifier", num_labels=len(labels.names),
@@ -194,7 +194,7 @@ def main(argv=None) -> dict:
     # with --grad-accum 2 the gradients (before clipping) and the logged loss came out doubled.
     # Its loss is a plain mean over the micro-batch, so let the Trainer do the division.
     model.accepts_loss_kwargs = False
-    trainable = training.count_params(model)
+    trainable = devices.count_params(model)
     total = sum(p.numel() for p in model.parameters())
     print(f"model: {cfg.model} ({total:,} parameters, {trainable:,} trained)")
     datasets = {name: Sentences(texts[name], y[name], tokenizer, cfg.max_length) for name in parts}
@@ -227,7 +227,7 @@ def main(argv=None) -> dict:
                       compute_metrics=compute_metrics,
                       callbacks=[EarlyStoppingCallback(early_stopping_patience=cfg.patience)])
     # Epochs already done before a --resume: the speed below counts only this invocation's work.
-    start_epoch = (training.read_json(Path(last) / "trainer_state.json").get("epoch") or 0.0
+    start_epoch = (files.read_json(Path(last) / "trainer_state.json").get("epoch") or 0.0
                    if args.resume else 0.0)
     started = time.perf_counter()
     trainer.train(resume_from_checkpoint=last if args.resume else None)
@@ -241,7 +241,7 @@ def main(argv=None) -> dict:
     (out / "model" / "training_args.bin").unlink(missing_ok=True)
 
     history = [e for e in trainer.state.log_history if "eval_macro_f1" in e or "loss" in e]
-    training.write_json(out / "history.json", {"log": history})
+    files.write_json(out / "history.json", {"log": history})
     best = max((e for e in history if "eval_macro_f1" in e), key=lambda e: e["eval_macro_f1"])
     epochs_run = trainer.state.epoch or 0.0
     metrics = {
@@ -263,7 +263,7 @@ def main(argv=None) -> dict:
         metrics.update(test_metrics)
     elif not trainer.is_world_process_zero():
         return {}
-    training.write_json(out / "metrics.json", metrics)
+    files.write_json(out / "metrics.json", metrics)
     if cfg.score_test:
         plots.confusion(metrics, labels.names, out / "confusion.png")
     plots.validation_curves(history, metrics, out / "validation.png")

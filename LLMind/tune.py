@@ -24,8 +24,8 @@ from pathlib import Path
 import train
 from config import STAGE_DIR, LLMindConfig
 
-from shared import training
-from shared.errors import UserError, run_main
+from shared.runtime import files
+from shared.runtime.errors import UserError, run_main
 
 # The settings the first version's default was compared with (git log of config.py and the
 # README), each differing from the one before in one step: more sentences and fewer frozen
@@ -61,7 +61,7 @@ def run_candidate(name: str, settings: dict, args, work: Path) -> dict:
         argv += SMOKE  # typed out after the candidate's flags, so these win
     started = time.perf_counter()
     m = train.main(argv)
-    evals = [e for e in training.read_json(work / name / "history.json")["log"] if "eval_macro_f1" in e]
+    evals = [e for e in files.read_json(work / name / "history.json")["log"] if "eval_macro_f1" in e]
     defaults = asdict(LLMindConfig())
     return {"settings": {key: settings.get(key, defaults[key]) for key in TUNED},
             "val_accuracy": m["val_accuracy"], "val_macro_f1": m["val_macro_f1"],
@@ -91,7 +91,7 @@ def main(argv=None) -> dict:
     unknown = [n for n in names if n not in CANDIDATES]
     if unknown or not names:
         raise UserError(f"--candidates {args.candidates}: choose from {', '.join(CANDIDATES)}")
-    out = training.run_dir(args.out_dir, args.run_name)
+    out = files.run_dir(args.out_dir, args.run_name)
     defaults = {key: asdict(LLMindConfig())[key] for key in TUNED}
     results = {}
     for i, name in enumerate(names, 1):
@@ -106,7 +106,7 @@ def main(argv=None) -> dict:
     summary = {"candidates": results, "order": names, "best": best, "default": default,
                "defaults": defaults, "seed": args.seed, "smoke": args.smoke,
                "selection": "validation macro-F1 at the best epoch (the test split is not scored)"}
-    training.write_json(out / "metrics.json", summary)
+    files.write_json(out / "metrics.json", summary)
     print("\ncandidate          val accuracy  val macro-F1  best epoch  train s")
     for name, r in results.items():
         marks = (" <- best" if name == best else "") + (" (default)" if name == default else "")

@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from shared.config import PriceDataConfig, opt
+from shared.prices.config import PriceDataConfig
+from shared.runtime.config import opt
 
 STAGE_DIR = Path(__file__).resolve().parent
 

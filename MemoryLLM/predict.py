@@ -24,8 +24,8 @@ import keras
 import model as _custom_layers  # noqa: F401  (registers the attention layer for loading)
 from config import STAGE_DIR
 
-from shared import market, windows
-from shared.errors import UserError, run_main
+from shared.prices import market, windows
+from shared.runtime.errors import UserError, run_main
 
 
 def parse_args(argv=None) -> argparse.Namespace:

@@ -16,8 +16,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from shared import forecast, reporting, training
-from shared.errors import UserError
+from shared.prices import forecast
+from shared.runtime import files
+from shared.runtime.errors import UserError
+
+from tools import reporting
 
 STAGE_DIR = Path(__file__).resolve().parent
 
@@ -139,17 +142,17 @@ def reading(m: dict, history: dict, config: dict, predictions: pd.DataFrame) -> 
 
 def sections(run: Path) -> dict[str, str]:
     """Every generated section of the README, from the run in `run`."""
-    files = [run / name for name in ("metrics.json", "history.json", "config.json", "predictions.csv")]
-    missing = [p.name for p in files if not p.is_file()]
+    paths = [run / name for name in ("metrics.json", "history.json", "config.json", "predictions.csv")]
+    missing = [p.name for p in paths if not p.is_file()]
     if missing:
         raise UserError(f"no {', '.join(missing)} in {run}; run `make bench` first")
-    m = training.read_json(files[0])
+    m = files.read_json(paths[0])
     if "ridge" not in m["baselines"] or "test_dm_pvalue" not in m:
-        raise UserError(f"{files[0]} predates the ridge baseline and the seed-averaged DM test; "
+        raise UserError(f"{paths[0]} predates the ridge baseline and the seed-averaged DM test; "
                         "run `make bench` to regenerate it")
     return {"results-summary": summary(m), "results-table": results_table(m),
-            "results-reading": reading(m, training.read_json(files[1]), training.read_json(files[2]),
-                                       pd.read_csv(files[3]))}
+            "results-reading": reading(m, files.read_json(paths[1]), files.read_json(paths[2]),
+                                       pd.read_csv(paths[3]))}
 
 
 def main(argv=None) -> int:

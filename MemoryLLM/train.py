@@ -31,10 +31,11 @@ import numpy as np
 from config import DENSE_INITIALISERS, INITIALISERS, LOSS, SMOKE_OVERRIDES, MemoryConfig
 from model import build_model, training_callbacks
 
-from shared import features, forecast, market, training, windows
-from shared.config import parse_stage_args
-from shared.errors import UserError, run_main
-from shared.runs import SeedRuns
+from shared.prices import features, forecast, market, windows
+from shared.prices.runs import SeedRuns
+from shared.runtime import files
+from shared.runtime.config import parse_stage_args
+from shared.runtime.errors import UserError, run_main
 
 
 class EpochTimer(keras.callbacks.Callback):
@@ -97,7 +98,7 @@ def main(argv=None) -> dict:
     cfg, args = parse_stage_args(MemoryConfig, __doc__.split("\n\n")[0], SMOKE_OVERRIDES, argv,
                                  resumable=False)
     choose_device(cfg.device)
-    out = training.run_dir(cfg.out_dir, cfg.run_name)
+    out = files.run_dir(cfg.out_dir, cfg.run_name)
     prices = market.load_prices(cfg.source, cfg.ticker, cfg.csv, cfg.start, cfg.end,
                                 allow_splits=cfg.allow_splits)
     frame = features.add_indicators(prices)
@@ -105,7 +106,7 @@ def main(argv=None) -> dict:
     replicas = distribution(cfg.distribute)[1]
     print(windows.describe(data, cfg.csv or cfg.ticker)
           + (f" | MirroredStrategy, {replicas} replica(s)" if cfg.distribute != "none" else ""))
-    training.write_json(out / "config.json", {**dataclasses.asdict(cfg), "smoke": args.smoke})
+    files.write_json(out / "config.json", {**dataclasses.asdict(cfg), "smoke": args.smoke})
 
     runs = SeedRuns(data, cfg.ticker)
     for i in range(cfg.seeds):

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from shared.config import RuntimeConfig, opt
+from shared.runtime.config import RuntimeConfig, opt
 
 MODELS = ("lstm", "gru")
 STAGE_DIR = Path(__file__).resolve().parent

@@ -15,7 +15,8 @@ import numpy as np
 import torch
 from sklearn.decomposition import PCA
 
-from shared import plotting, training
+from shared import plotting
+from shared.runtime import files
 
 PROBE_WORDS = ("king", "love", "good", "night", "sword", "thou", "father", "speak")
 _WORD = re.compile(r"^ ?[A-Za-z]+$")
@@ -54,5 +55,5 @@ def write_embedding_views(weight: torch.Tensor, tokenizer, train_ids: list[int],
     neighbours = {vocab[i].strip(): [[vocab[j], round(s, 3)] for j, s in
                                      nearest_neighbours(weight, i, k, exclude=(unk,))]
                   for i in probes}
-    training.write_json(out / "neighbours.json", neighbours)
+    files.write_json(out / "neighbours.json", neighbours)
     return neighbours

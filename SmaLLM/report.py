@@ -11,9 +11,11 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from shared import reporting, training
-from shared.config import load_stage_config
-from shared.errors import UserError
+from shared.runtime import files
+from shared.runtime.errors import UserError
+
+from tools import reporting
+from tools.loader import load_stage_config
 
 STAGE_DIR = Path(__file__).resolve().parent
 
@@ -57,9 +59,9 @@ def summary(m: dict) -> str:
 def target_line() -> str:
     """Stage 2's target, as measured side by side with stage 1 by `make bench`."""
     path = STAGE_DIR.parent / "results" / "bench.json"
-    if not path.is_file() or "smallm" not in training.read_json(path):
+    if not path.is_file() or "smallm" not in files.read_json(path):
         return ""
-    bench = training.read_json(path)["smallm"]
+    bench = files.read_json(path)["smallm"]
     row, tiny = bench["rows"][0], bench["tinyllm_default_bits_per_char"]
     limit = bench["target_ratio_to_tinyllm"] * tiny
     met = row["val_bits_per_char"] <= limit and row["wall_seconds"] <= bench["target_seconds"]
@@ -76,11 +78,11 @@ def sections() -> dict[str, str]:
     """Every generated section of the README, from the reference run."""
     if not (RUN / "metrics.json").is_file():
         raise UserError(f"no reference run in {RUN}; run `make bench` first")
-    m = training.read_json(RUN / "metrics.json")
+    m = files.read_json(RUN / "metrics.json")
     if missing := [k for k in NEEDED if k not in m]:
         raise UserError(f"{RUN / 'metrics.json'} has no {missing[0]} (written before the test "
                         "split existed); run `make bench` to regenerate the reference runs")
-    neighbours = training.read_json(RUN / "neighbours.json")
+    neighbours = files.read_json(RUN / "neighbours.json")
     neighbour_rows = [[f"`{word}`", ", ".join(f"`{n.strip()}` ({s:.2f})" for n, s in near)]
                       for word, near in neighbours.items()]
     return {

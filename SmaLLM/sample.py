@@ -21,8 +21,9 @@ from config import STAGE_DIR, SmallConfig
 from model import build_model
 from tokenizer import UNK, encode, load_tokenizer
 
-from shared import lm, training
-from shared.errors import UserError, run_main
+from shared.lm import sampling
+from shared.runtime import devices, files
+from shared.runtime.errors import UserError, run_main
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -30,16 +31,16 @@ def parse_args(argv=None) -> argparse.Namespace:
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("--run-dir", default=str(STAGE_DIR / "results" / SmallConfig().model),
                         help="run folder written by train.py (best.pt + tokenizer.json)")
-    lm.add_sampling_arguments(parser, unit="word piece", length=100)
+    sampling.add_sampling_arguments(parser, unit="word piece", length=100)
     return parser.parse_args(argv)
 
 
 def main(argv=None) -> str:
     args = parse_args(argv)
-    prompt = lm.check_sampling_arguments(args)
+    prompt = sampling.check_sampling_arguments(args)
     run_dir = Path(args.run_dir)
-    device = training.pick_device(args.device)
-    checkpoint = training.load_checkpoint(run_dir / "best.pt", map_location=device)
+    device = devices.pick_device(args.device)
+    checkpoint = files.load_checkpoint(run_dir / "best.pt", map_location=device)
     if not (run_dir / "tokenizer.json").is_file():
         raise UserError(f"no tokenizer.json in {run_dir}; it is written by train.py beside best.pt")
     tokenizer = load_tokenizer(run_dir / "tokenizer.json")
@@ -52,10 +53,10 @@ def main(argv=None) -> str:
     if unknown:
         print(f"warning: not in the vocabulary, read as {UNK}: {', '.join(map(repr, unknown))}",
               file=sys.stderr)
-    model = lm.restore_model(checkpoint, build_model, device)
+    model = sampling.restore_model(checkpoint, build_model, device)
     generator = torch.Generator().manual_seed(args.seed)
-    ids = lm.generate(model, prompt_ids, args.length, args.temperature, args.top_k,
-                      generator=generator, device=device, never=(unk_id,))
+    ids = sampling.generate(model, prompt_ids, args.length, args.temperature, args.top_k,
+                            generator=generator, device=device, never=(unk_id,))
     completion = prompt + tokenizer.decode(ids)
     print(completion)
     return completion

@@ -46,7 +46,7 @@ def encode(tokenizer: Tokenizer, text: str) -> tuple[list[int], list[str]]:
 
     The text is NFC-normalised first: the tokenizer's offsets index the string it is given,
     so they must be applied to that same string. The pieces then rebuild the normalised text
-    exactly, and their lengths count its characters (as shared/text.py, which normalises
+    exactly, and their lengths count its characters (as shared/lm/text.py, which normalises
     every text it reads, counts them for the character models)."""
     normalized = unicodedata.normalize("NFC", text)
     encoding = tokenizer.encode(normalized)

@@ -23,9 +23,11 @@ from embeddings import write_embedding_views
 from model import build_model
 from tokenizer import UNK, SpellingModel, encode, train_tokenizer
 
-from shared import lm, metrics, parallel, plotting, text, training
-from shared.config import parse_stage_args
-from shared.errors import UserError, run_main
+from shared import plotting
+from shared.lm import loop, metrics, sampling, scoring, text, tokens
+from shared.runtime import devices, files, parallel
+from shared.runtime.config import parse_stage_args
+from shared.runtime.errors import UserError, run_main
 
 
 def check_settings(cfg: SmallConfig) -> None:
@@ -45,14 +47,14 @@ def score(model, ids: list[int], pieces: list[str], spelling: SpellingModel, unk
     lengths = torch.tensor([len(p) for p in scored])
     starts = (torch.cumsum(lengths, 0) - lengths).tolist()  # first character of each piece
     n_chars = int(lengths.sum())
-    model_nats = lm.token_nats(model, torch.tensor(ids, dtype=torch.long), cfg.seq_len, device,
-                               lm.aligned_starts(starts, n_chars))
+    model_nats = scoring.token_nats(model, torch.tensor(ids, dtype=torch.long), cfg.seq_len, device,
+                                    scoring.aligned_starts(starts, n_chars))
     unk = [token == unk_id for token in ids[1:]]
     spell = torch.tensor([spelling.nats(p) if u else 0.0 for p, u in zip(scored, unk, strict=True)],
                          dtype=torch.float64)
     return {"model_nats": float(model_nats.sum()), "unk_nats": float(spell.sum()),
             "tokens": len(scored), "chars": n_chars, "unk_share": sum(unk) / len(scored),
-            "block": lm.block_metrics(model_nats + spell, starts, n_chars)}
+            "block": scoring.block_metrics(model_nats + spell, starts, n_chars)}
 
 
 def split_metrics(split: str, s: dict, unigram_nats: float, vocab_size: int) -> dict:
@@ -79,44 +81,44 @@ def main(argv=None) -> dict:
     check_settings(cfg)
     rt = parallel.setup(cfg)  # this process (alone, or one of torchrun's), device, precision
     device = rt.device
-    out = training.run_dir(cfg.out_dir, cfg.run_name)
+    out = files.run_dir(cfg.out_dir, cfg.run_name)
 
     parts = text.splits(cfg.corpus, cfg.data)  # training, validation and test text
     tokenizer = train_tokenizer(parts.train, cfg.vocab_size, cfg.min_frequency)  # train only
     unk_id = tokenizer.token_to_id(UNK)
     train_list, train_pieces = encode(tokenizer, parts.train)
-    # CONTEXT first, so that every character of the held-out texts is scored (shared/lm.py)
-    val_list, val_pieces = encode(tokenizer, lm.CONTEXT + parts.validation)
-    test_list, test_pieces = encode(tokenizer, lm.CONTEXT + parts.test)
-    lm.check_lengths(len(train_list), len(val_list) - 1, len(test_list) - 1, cfg.batch_size,
-                     cfg.seq_len, "tokens")
+    # CONTEXT first, so that every character of the held-out texts is scored (shared/lm/scoring.py)
+    val_list, val_pieces = encode(tokenizer, scoring.CONTEXT + parts.validation)
+    test_list, test_pieces = encode(tokenizer, scoring.CONTEXT + parts.test)
+    tokens.check_lengths(len(train_list), len(val_list) - 1, len(test_list) - 1, cfg.batch_size,
+                         cfg.seq_len, "tokens")
     train_ids = torch.tensor(train_list, dtype=torch.long)
     val_ids = torch.tensor(val_list, dtype=torch.long)
     vocab_size = tokenizer.get_vocab_size()
     model_config = cfg.model_config(vocab_size)
 
-    training.seed_everything(cfg.seed)
+    devices.seed_everything(cfg.seed)
     model = build_model(model_config).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
-    n_params = training.count_params(model)
+    n_params = devices.count_params(model)
     unk_share = float((val_ids[1:] == unk_id).float().mean())
     rt.print(f"{cfg.model}: {n_params:,} parameters | vocabulary {vocab_size:,} words | "
              f"{unk_share:.1%} of validation tokens unknown | train {len(train_ids):,} / "
              f"val {len(val_ids) - 1:,} / test {len(test_list) - 1:,} tokens | {rt.describe()}")
     identity = {"model_config": model_config, "vocab": tokenizer.get_vocab()}
-    ckpt = lm.resume_checkpoint(out, identity, device) if args.resume else None
+    ckpt = loop.resume_checkpoint(out, identity, device) if args.resume else None
     if rt.main:
         tokenizer.save(str(out / "tokenizer.json"))
-        training.write_json(out / "config.json", {**dataclasses.asdict(cfg), "smoke": args.smoke,
-                                                  "model_config": model_config})
-    run = lm.fit(model, optimizer, train_ids, val_ids, cfg, out, identity, ckpt, rt)
+        files.write_json(out / "config.json", {**dataclasses.asdict(cfg), "smoke": args.smoke,
+                                               "model_config": model_config})
+    run = loop.fit(model, optimizer, train_ids, val_ids, cfg, out, identity, ckpt, rt)
     rt.close()  # the processes part here: rank 0 alone scores, plots and writes the results
     if not rt.main:
         return {}
 
     # Score the best (validation-chosen) checkpoint on the whole validation text, then once
     # on the test text.
-    best = training.load_checkpoint(out / "best.pt", map_location=device)
+    best = files.load_checkpoint(out / "best.pt", map_location=device)
     model.load_state_dict(best["model"])
     spelling = SpellingModel.fit(train_pieces, train_list, unk_id)
     val = score(model, val_list, val_pieces, spelling, unk_id, cfg, device)
@@ -128,8 +130,8 @@ def main(argv=None) -> dict:
     result = {
         **split_metrics("val", val, val_unigram, vocab_size),
         **split_metrics("test", test, test_unigram, vocab_size),
-        **test["block"], "test_text_sha256": lm.fingerprint(parts.test),
-        "score_streams": lm.SCORE_STREAMS,
+        **test["block"], "test_text_sha256": scoring.fingerprint(parts.test),
+        "score_streams": scoring.SCORE_STREAMS,
         "best_step": best["step"], "steps": steps, "params": n_params, "vocab_size": vocab_size,
         "train_tokens": len(train_ids), "train_seconds": round(train_seconds, 2),
         "tokens_per_second": round(steps * cfg.batch_size * cfg.seq_len / train_seconds, 1)
@@ -137,8 +139,8 @@ def main(argv=None) -> dict:
         "seed": cfg.seed, "model": cfg.model, "threads": rt.threads, "processes": rt.world,
         "dtype": run["dtype"],
     }
-    training.write_json(out / "metrics.json", result)
-    training.write_json(out / "history.json", history)
+    files.write_json(out / "metrics.json", result)
+    files.write_json(out / "history.json", history)
     plotting.plot_loss_curves(
         history, out / "loss_curve.png", title=f"SmaLLM {cfg.model}: loss per word token",
         ylabel="loss (nats per token)", val_label=f"validation (first {cfg.eval_tokens:,} tokens)",
@@ -147,8 +149,8 @@ def main(argv=None) -> dict:
     write_embedding_views(model.embed.weight.detach().cpu(), tokenizer, train_list, out)
     prompt = encode(tokenizer, "\n")[0] if "\n" in tokenizer.get_vocab() else [train_list[0]]
     generator = torch.Generator().manual_seed(cfg.seed)
-    sample = tokenizer.decode(lm.generate(model, prompt, cfg.sample_length, cfg.temperature,
-                                          generator=generator, device=device, never=(unk_id,)))
+    sample = tokenizer.decode(sampling.generate(model, prompt, cfg.sample_length, cfg.temperature,
+                                                generator=generator, device=device, never=(unk_id,)))
     (out / "sample.txt").write_text(sample + "\n", encoding="utf-8")
     print(f"\nval perplexity {result['val_perplexity']:.1f} per word, "
           f"{result['val_bits_per_char']:.3f} bits/char (best step {result['best_step']}) | test "

@@ -14,9 +14,12 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from shared import lm, metrics, reporting, text, training
-from shared.config import load_stage_config
-from shared.errors import UserError
+from shared.lm import metrics, scoring, text
+from shared.runtime import files
+from shared.runtime.errors import UserError
+
+from tools import reporting
+from tools.loader import load_stage_config
 
 STAGE_DIR = Path(__file__).resolve().parent
 
@@ -101,7 +104,7 @@ def reading(runs: dict[str, dict]) -> str:
                         "not brought the trained table to it."
                         if r["significant"] and r["difference"] > 0 else ""))
     return ("Reading the table (differences in bits per character on the test text, with paired "
-            f"block-bootstrap intervals over its {lm.BLOCK_CHARS:,}-character blocks): "
+            f"block-bootstrap intervals over its {scoring.BLOCK_CHARS:,}-character blocks): "
             + " ".join(parts)) if parts else ""
 
 
@@ -110,12 +113,12 @@ def load_runs() -> dict[str, dict]:
     for model in LADDER:
         path = STAGE_DIR / "results" / f"reference-{model}" / "metrics.json"
         if path.is_file():
-            runs[model] = training.read_json(path)
+            runs[model] = files.read_json(path)
             if missing := [k for k in NEEDED if k not in runs[model]]:
                 raise UserError(f"{path} has no {missing[0]} (written before the test split "
                                 "existed); run `make bench` to regenerate the reference runs")
-            if runs[model]["test_text_sha256"] != lm.fingerprint(text.shakespeare_test()):
-                raise UserError(f"{path} was scored on another test text than shared/text.py's; "
+            if runs[model]["test_text_sha256"] != scoring.fingerprint(text.shakespeare_test()):
+                raise UserError(f"{path} was scored on another test text than shared/lm/text.py's; "
                                 "run `make bench` to regenerate the reference runs")
     return runs
 
@@ -125,7 +128,7 @@ def target_line() -> str:
     path = STAGE_DIR.parent / "results" / "bench.json"
     if not path.is_file():
         return ""
-    bench = training.read_json(path)["tinyllm"]
+    bench = files.read_json(path)["tinyllm"]
     row = next((r for r in bench["rows"] if r["model"] == DEFAULT_MODEL), None)
     if row is None:
         return ""
@@ -134,7 +137,7 @@ def target_line() -> str:
             f"nats/char within {bench['target_seconds'] / 60:.0f} minutes on 2 cores. "
             f"{'Met' if met else 'Not met'}: {row['val_loss']:.3f} nats/char, "
             f"{row['wall_seconds']:.0f} s for the whole run (start-up and final evaluation included) "
-            f"on a {training.read_json(path)['machine']['cpu_count']}-core machine.")
+            f"on a {files.read_json(path)['machine']['cpu_count']}-core machine.")
 
 
 def sections() -> dict[str, str]:

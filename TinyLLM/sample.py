@@ -16,8 +16,8 @@ import argparse
 from config import STAGE_DIR, TinyConfig
 from model import build_model
 
-from shared import lm
-from shared.errors import run_main
+from shared.lm import sampling
+from shared.runtime.errors import run_main
 
 DEFAULT_RUN = TinyConfig().model  # train.py's default run name
 
@@ -27,12 +27,12 @@ def parse_args(argv=None) -> argparse.Namespace:
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("--checkpoint", default=str(STAGE_DIR / "results" / DEFAULT_RUN / "best.pt"),
                         help="checkpoint written by train.py")
-    lm.add_sampling_arguments(parser, unit="character", length=500)
+    sampling.add_sampling_arguments(parser, unit="character", length=500)
     return parser.parse_args(argv)
 
 
 def main(argv=None) -> str:
-    return lm.sample_characters(parse_args(argv), build_model)
+    return sampling.sample_characters(parse_args(argv), build_model)
 
 
 if __name__ == "__main__":

@@ -32,9 +32,11 @@ from tqdm import tqdm
 from config import SMOKE_OVERRIDES, TinyConfig  # this folder: config.py and model.py
 from model import build_model
 
-from shared import lm, metrics, parallel, plotting, training
-from shared.config import parse_stage_args
-from shared.errors import run_main
+from shared import plotting
+from shared.lm import loop, metrics, sampling, scoring, tokens
+from shared.runtime import devices, files, parallel, schedule
+from shared.runtime.config import parse_stage_args
+from shared.runtime.errors import run_main
 
 
 def main(argv=None) -> dict:
@@ -42,33 +44,33 @@ def main(argv=None) -> dict:
     # [scale-out] This process (alone, or one of torchrun's), its device and its precision.
     rt = parallel.setup(cfg)
     device = rt.device
-    out = training.run_dir(cfg.out_dir, cfg.run_name)
+    out = files.run_dir(cfg.out_dir, cfg.run_name)
 
     # ---- 1. The text, as character ids ------------------------------------------------------
-    # Training, validation and test text cut by shared/text.py, and a vocabulary of the
+    # Training, validation and test text cut by shared/lm/text.py, and a vocabulary of the
     # characters of the training text; val_ids and test_ids begin with a newline of context.
-    data = lm.character_data(cfg)
+    data = tokens.character_data(cfg)
     vocab, train_ids, val_ids = data.vocab, data.train_ids, data.val_ids
 
     # ---- 2. The model and its optimizer -----------------------------------------------------
     model_config = cfg.model_config(len(vocab))
-    training.seed_everything(cfg.seed)  # the same seed, the same initial weights and run
+    devices.seed_everything(cfg.seed)  # the same seed, the same initial weights and run
     model = build_model(model_config).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
-    rt.print(f"{cfg.model}: {training.count_params(model):,} parameters | vocab {len(vocab)} | "
+    rt.print(f"{cfg.model}: {devices.count_params(model):,} parameters | vocab {len(vocab)} | "
              f"train {len(train_ids):,} / val {len(val_ids) - 1:,} / test "
              f"{len(data.test_ids) - 1:,} chars | {rt.describe()}")
     identity = {"model_config": model_config, "vocab": vocab.chars}  # what a checkpoint must match
     # [resume] Read last.pt before anything is written, so that a refused --resume changes nothing.
-    ckpt = lm.resume_checkpoint(out, identity, device) if args.resume else None
+    ckpt = loop.resume_checkpoint(out, identity, device) if args.resume else None
     if rt.main:
-        training.write_json(out / "config.json", {**dataclasses.asdict(cfg), "smoke": args.smoke,
-                                                  "model_config": model_config})
+        files.write_json(out / "config.json", {**dataclasses.asdict(cfg), "smoke": args.smoke,
+                                               "model_config": model_config})
 
     # ---- 3. The training loop ---------------------------------------------------------------
     # [scale-out] The rows of each batch this process trains on, one slice per micro-batch:
     # the whole batch in one slice unless torchrun or --grad-accum shares it out.
-    parts = lm.split_batch(rt, cfg.batch_size, cfg.grad_accum)
+    parts = loop.split_batch(rt, cfg.batch_size, cfg.grad_accum)
     scaled = rt.distributed or len(parts) > 1 or rt.dtype != torch.float32
     history = {"step": [], "train_loss": [], "val_step": [], "val_loss": []}
     step, best_val, train_seconds = 0, math.inf, 0.0
@@ -82,12 +84,12 @@ def main(argv=None) -> dict:
     def save(path, together: bool = True) -> None:
         """A checkpoint: the weights, and (for --resume) the optimizer, the step, every stream's
         recurrent state, the history so far and the random-number generator's state."""
-        mine = [lm.detach_state(s) for s in states]
+        mine = [loop.detach_state(s) for s in states]
         # [scale-out] Every process's states, in rank order; only this one's after Ctrl-C
         # (`together=False`), when the other processes are stopping too.
         everyone = rt.gather(mine) if together else [mine]
         if rt.main:
-            training.save_checkpoint(path, {
+            files.save_checkpoint(path, {
                 **identity, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
                 "step": step, "states": everyone, "best_val": best_val, "history": history,
                 "train_seconds": train_seconds, "rng": torch.get_rng_state()})
@@ -97,7 +99,7 @@ def main(argv=None) -> dict:
     net = rt.prepare(model, cfg.compile)
     # The training text is read as batch_size long streams side by side, seq_len characters of
     # each per step; `chunks` steps make one pass (an epoch) over the text.
-    chunks = lm.steps_per_epoch(len(train_ids), cfg.batch_size, cfg.seq_len)
+    chunks = loop.steps_per_epoch(len(train_ids), cfg.batch_size, cfg.seq_len)
     tokens_per_step = cfg.batch_size * cfg.seq_len
     epoch, inputs, targets = -1, None, None
     model.train()
@@ -108,13 +110,13 @@ def main(argv=None) -> dict:
         while step < cfg.max_steps:
             if step // chunks != epoch:  # a new epoch: the streams start at another offset
                 epoch = step // chunks
-                inputs, targets = lm.epoch_streams(train_ids, cfg.batch_size, cfg.seq_len, epoch)
+                inputs, targets = loop.epoch_streams(train_ids, cfg.batch_size, cfg.seq_len, epoch)
             position = (step % chunks) * cfg.seq_len
             if position == 0:
                 states = [None] * len(parts)  # the streams start over: no state to carry
             # Learning rate: a linear warm-up, then a cosine decay to a tenth of the peak.
             for group in optimizer.param_groups:
-                group["lr"] = lm.learning_rate(step, cfg.lr, cfg.warmup_steps, cfg.max_steps)
+                group["lr"] = schedule.learning_rate(step, cfg.lr, cfg.warmup_steps, cfg.max_steps)
             if scaled:  # [scale-out] the same step, shared out (scaled_step() at the bottom)
                 batch_loss = scaled_step(rt, net, model, optimizer, inputs, targets, position,
                                          parts, states, cfg)
@@ -133,7 +135,7 @@ def main(argv=None) -> dict:
                 loss.backward()  # backward: the gradient of the loss for every weight
                 # Keep the state's values but cut its graph: truncated backpropagation through
                 # time, so the next step's gradients stop at this chunk.
-                states[0] = lm.detach_state(state)
+                states[0] = loop.detach_state(state)
                 batch_loss = loss.item()
                 if cfg.grad_clip:  # clip the gradient norm, against an RNN's exploding gradients
                     torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
@@ -145,11 +147,11 @@ def main(argv=None) -> dict:
             bar.set_postfix(loss=f"{batch_loss:.3f}",
                             best_val=f"{best_val:.3f}" if best_val < math.inf else "-")
             # Every eval_interval steps: the loss on the first eval_tokens validation characters
-            # (shared/lm.py scores every character, as the final scores do), then checkpoints.
+            # (shared/lm/scoring.py scores every character, as the final scores do), then checkpoints.
             if step % cfg.eval_interval == 0 or step == cfg.max_steps:
                 with rt.autocast():  # [scale-out] --dtype; every process scores the same text
-                    val_nats, val_n = lm.evaluate(model, val_ids[: cfg.eval_tokens + 1],
-                                                  cfg.seq_len, device)
+                    val_nats, val_n = scoring.evaluate(model, val_ids[: cfg.eval_tokens + 1],
+                                                       cfg.seq_len, device)
                 history["val_step"].append(step)
                 history["val_loss"].append(round(val_nats / val_n, 5))
                 train_seconds += time.perf_counter() - started
@@ -179,18 +181,18 @@ def main(argv=None) -> dict:
     return final_scores(model, data, history, train_seconds, cfg, out, device, rt)
 
 
-def final_scores(model, data: lm.CharData, history: dict, train_seconds: float, cfg: TinyConfig,
+def final_scores(model, data: tokens.CharData, history: dict, train_seconds: float, cfg: TinyConfig,
                  out, device, rt) -> dict:
     """Score the checkpoint validation chose (best.pt) on the whole validation text, then once on
     the test text, beside two baselines (a uniform guess and a counted bigram table); write
     metrics.json, history.json and loss_curve.png; sample text from it into sample.txt."""
     vocab, train_ids = data.vocab, data.train_ids
-    best = training.load_checkpoint(out / "best.pt", map_location=device)
+    best = files.load_checkpoint(out / "best.pt", map_location=device)
     model.load_state_dict(best["model"])
     steps = history["step"][-1] if history["step"] else 0
     result = {}
     for split, ids in (("val", data.val_ids), ("test", data.test_ids)):
-        nats = lm.token_nats(model, ids, cfg.seq_len, device)  # every character's loss (nats)
+        nats = scoring.token_nats(model, ids, cfg.seq_len, device)  # every character's loss (nats)
         bigram = metrics.bigram_baseline_token_nats(train_ids.numpy(), ids.numpy(), len(vocab))
         n = len(nats)
         result.update({
@@ -200,20 +202,21 @@ def final_scores(model, data: lm.CharData, history: dict, train_seconds: float, 
             f"{split}_bigram_counts_loss": float(bigram.sum()) / n,
             f"{split}_bigram_counts_bits_per_char": metrics.bits_per_char(float(bigram.sum()), n)})
         if split == "test":  # per 2,000-character block, for the paired bootstrap of report.py
-            result.update(lm.block_metrics(nats, range(n), n))
-            result["test_bigram_counts_block_nats"] = lm.block_metrics(bigram, range(n), n)["test_block_nats"]
+            result.update(scoring.block_metrics(nats, range(n), n))
+            bigram_blocks = scoring.block_metrics(bigram, range(n), n)
+            result["test_bigram_counts_block_nats"] = bigram_blocks["test_block_nats"]
     tokens_seen = steps * cfg.batch_size * cfg.seq_len
     result.update({
-        "test_text_sha256": data.test_sha256, "score_streams": lm.SCORE_STREAMS,
+        "test_text_sha256": data.test_sha256, "score_streams": scoring.SCORE_STREAMS,
         "best_step": best["step"], "steps": steps,
-        "params": training.count_params(model), "vocab_size": len(vocab),
+        "params": devices.count_params(model), "vocab_size": len(vocab),
         "train_chars": len(train_ids), "train_seconds": round(train_seconds, 2),
         "tokens_per_second": round(tokens_seen / train_seconds, 1) if train_seconds else 0.0,
         "seed": cfg.seed, "model": cfg.model, "threads": torch.get_num_threads(),
         "processes": rt.world, "dtype": str(rt.dtype).removeprefix("torch."),
     })
-    training.write_json(out / "metrics.json", result)
-    training.write_json(out / "history.json", history)
+    files.write_json(out / "metrics.json", result)
+    files.write_json(out / "history.json", history)
     plotting.plot_loss_curves(history, out / "loss_curve.png",
                               title=f"TinyLLM {cfg.model}: loss per character",
                               ylabel="loss (nats per character)",
@@ -223,11 +226,11 @@ def final_scores(model, data: lm.CharData, history: dict, train_seconds: float, 
                               points={"best checkpoint, whole validation":
                                       (result["best_step"], result["val_loss"])})
     # A sample: continue a newline (a new speech begins), one character at a time.
-    prompt = lm.CONTEXT if lm.CONTEXT in vocab.index else vocab.chars[1]
+    prompt = scoring.CONTEXT if scoring.CONTEXT in vocab.index else vocab.chars[1]
     generator = torch.Generator().manual_seed(cfg.seed)
-    sample = vocab.decode(lm.generate(model, vocab.encode(prompt), cfg.sample_length,
-                                      cfg.temperature, generator=generator, device=device,
-                                      never=(0,)))  # 0: the unknown-character slot
+    sample = vocab.decode(sampling.generate(model, vocab.encode(prompt), cfg.sample_length,
+                                            cfg.temperature, generator=generator, device=device,
+                                            never=(0,)))  # 0: the unknown-character slot
     (out / "sample.txt").write_text(sample + "\n", encoding="utf-8")
     print(f"\nval loss {result['val_loss']:.4f} nats/char = {result['val_bits_per_char']:.3f} "
           f"bits/char (best step {result['best_step']}) | test {result['test_bits_per_char']:.3f} "
@@ -260,7 +263,7 @@ def scaled_step(rt, net, model, optimizer, inputs, targets, position: int, parts
                 loss = F.cross_entropy(logits.flatten(0, 1).float(), y.flatten(),
                                        reduction="sum") / tokens_per_step
             rt.backward(loss * rt.world)  # float16: scaled against underflow
-        states[m] = lm.detach_state(state)
+        states[m] = loop.detach_state(state)
         share += loss.item()
     rt.step(optimizer, model.parameters(), cfg.grad_clip)  # unscale (float16), clip, step
     return rt.sum(share)
@@ -274,7 +277,7 @@ def resume(ckpt: dict, model, optimizer, rt, n_parts: int, out):
     optimizer.load_state_dict(ckpt["optimizer"])
     saved = ckpt["states"]  # every process's micro-batch states, in rank order
     if len(saved) == rt.world and all(len(s) == n_parts for s in saved):
-        states = [lm.detach_state(s) for s in saved[rt.rank]]
+        states = [loop.detach_state(s) for s in saved[rt.rank]]
     else:
         states = [None] * n_parts
         rt.print("note: the number of processes or --grad-accum changed; the recurrent state "

@@ -28,8 +28,10 @@ import sys
 import time
 from pathlib import Path
 
-from shared import reporting, training
-from shared.config import load_stage_config
+from shared.runtime import files
+
+from tools import bench, reporting
+from tools.loader import load_stage_config
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -57,7 +59,7 @@ def reference_run(stage: str, model: str, script: str = "train.py") -> dict:
     subprocess.run([sys.executable, str(ROOT / stage / script), "--model", model,
                     "--run-name", f"reference-{model}"], check=True)
     wall = time.perf_counter() - started
-    m = training.read_json(ROOT / stage / "results" / f"reference-{model}" / "metrics.json")
+    m = files.read_json(ROOT / stage / "results" / f"reference-{model}" / "metrics.json")
     return {"model": model, "params": m["params"], "tokens_per_second": m["tokens_per_second"],
             "val_loss": m["val_loss"], "val_perplexity": m["val_perplexity"],
             "val_bits_per_char": m["val_bits_per_char"], "train_seconds": m["train_seconds"],
@@ -86,7 +88,7 @@ def bench_memoryllm() -> dict:
     subprocess.run([sys.executable, str(ROOT / "MemoryLLM" / "train.py"), "--run-name",
                     "reference-lstm"], check=True)
     wall = time.perf_counter() - started
-    m = training.read_json(ROOT / "MemoryLLM" / "results" / "reference-lstm" / "metrics.json")
+    m = files.read_json(ROOT / "MemoryLLM" / "results" / "reference-lstm" / "metrics.json")
     keys = ("rmse", "mape", "directional_accuracy", "theil_u")
     return {"params": m["params"], "seconds_per_epoch": m["seconds_per_epoch"],
             "wall_seconds": round(wall, 1), "seeds": m["seeds"],
@@ -106,7 +108,7 @@ def bench_codellm() -> dict:
     started = time.perf_counter()
     subprocess.run([sys.executable, str(ROOT / "CodeLLM" / "compare" / "compare.py")], check=True)
     wall = time.perf_counter() - started
-    c = training.read_json(ROOT / "CodeLLM" / "compare" / "results" / "compare-goog" / "comparison.json")
+    c = files.read_json(ROOT / "CodeLLM" / "compare" / "results" / "compare-goog" / "comparison.json")
     keys = ("rmse", "mape", "directional_accuracy", "theil_u")
     rows = [{"model": key, "params": m["params"], "seconds_per_epoch": m["seconds_per_epoch"],
              "seconds_to_best_mean": m["seconds_to_best_mean"], "latency_ms_mean": m["latency_ms_mean"],
@@ -121,7 +123,7 @@ def bench_codellm() -> dict:
 def bench_minigpt() -> dict:
     """Stage 4's mini-GPT with its default settings, against stage 1's targets."""
     row = reference_run("CodeLLM/minigpt", "gpt")
-    m = training.read_json(ROOT / "CodeLLM" / "minigpt" / "results" / "reference-gpt" / "metrics.json")
+    m = files.read_json(ROOT / "CodeLLM" / "minigpt" / "results" / "reference-gpt" / "metrics.json")
     row.update(fraction_of_peak=m["fraction_of_peak"], achieved_flops=m["achieved_flops"])
     return {"rows": [row], "target_val_loss": TINYLLM_TARGET_LOSS, "target_seconds": TARGET_SECONDS}
 
@@ -134,7 +136,7 @@ def bench_seq2seq() -> dict:
         subprocess.run([sys.executable, str(ROOT / "CodeLLM" / "seq2seq" / "train.py"), "--task", task,
                         "--run-name", f"reference-seq2seq-{task}"], check=True)
         wall = time.perf_counter() - started
-        m = training.read_json(ROOT / "CodeLLM" / "seq2seq" / "results" / f"reference-seq2seq-{task}" /
+        m = files.read_json(ROOT / "CodeLLM" / "seq2seq" / "results" / f"reference-seq2seq-{task}" /
                                "metrics.json")
         rows.append({"task": task, "params": m["params"], "train_seconds": m["train_seconds"],
                      "wall_seconds": round(wall, 1), "val_exact_match": m["val_exact_match"],
@@ -150,7 +152,7 @@ def bench_llmind() -> dict:
     subprocess.run([sys.executable, str(ROOT / "LLMind" / "train.py"), "--run-name",
                     "reference-minilm"], check=True)
     wall = time.perf_counter() - started
-    m = training.read_json(ROOT / "LLMind" / "results" / "reference-minilm" / "metrics.json")
+    m = files.read_json(ROOT / "LLMind" / "results" / "reference-minilm" / "metrics.json")
     rows = [{"model": "fine-tuned", "val_macro_f1": m["val_macro_f1"],
              "test_accuracy": m["test_accuracy"], "test_macro_f1": m["test_macro_f1"],
              "train_seconds": m["train_seconds"]}]
@@ -176,7 +178,7 @@ def bench_ddp() -> dict:
         subprocess.run([*launch, str(ROOT / "TinyLLM" / "train.py"), "--max-steps", str(DDP_STEPS),
                         "--run-name", name], check=True)
         wall = time.perf_counter() - started
-        m = training.read_json(ROOT / "TinyLLM" / "results" / name / "metrics.json")
+        m = files.read_json(ROOT / "TinyLLM" / "results" / name / "metrics.json")
         rows.append({"processes": processes, "threads_per_process": m["threads"],
                      "tokens_per_second": m["tokens_per_second"], "val_loss": m["val_loss"],
                      "train_seconds": m["train_seconds"], "wall_seconds": round(wall, 1)})
@@ -258,11 +260,11 @@ def main(argv=None) -> dict:
     parser.add_argument("--stages", nargs="+", choices=STAGES, default=list(STAGES),
                         help="stages to benchmark; the others keep their figures from --out")
     args = parser.parse_args(argv)
-    result = training.read_json(args.out) if Path(args.out).is_file() else {}
+    result = files.read_json(args.out) if Path(args.out).is_file() else {}
     # The matmul peak first, on an idle machine: the mini-GPT's FLOP/s are a fraction of it.
     result["machine"] = {"cpu_count": os.cpu_count(), "platform": platform.platform(),
-                         "python": platform.python_version(), "matmul_flops": training.matmul_flops()}
-    training.write_json(args.out, result)
+                         "python": platform.python_version(), "matmul_flops": bench.matmul_flops()}
+    files.write_json(args.out, result)
     benches = {"tinyllm": lambda: bench_tinyllm(TINYLLM_MODELS),
                "smallm": lambda: bench_smallm(result["tinyllm"]), "memoryllm": bench_memoryllm,
                "codellm": bench_codellm, "minigpt": bench_minigpt, "seq2seq": bench_seq2seq,
@@ -273,8 +275,8 @@ def main(argv=None) -> dict:
         if stage == "tests":  # the suite checks the write-ups against the runs just made
             subprocess.run([sys.executable, str(ROOT / "docs" / "build.py"), "--all"], check=True)
         result[stage] = benches[stage]()
-        training.write_json(args.out, result)  # after every stage: an interruption loses one
-    training.write_json(args.out, result)
+        files.write_json(args.out, result)  # after every stage: an interruption loses one
+    files.write_json(args.out, result)
     tiny, small, memory = result["tinyllm"], result["smallm"], result["memoryllm"]
     rows = [[f"{stage} {r['model']}", r["params"], f"{r['tokens_per_second']:,.0f}",
              f"{r['val_perplexity']:,.2f}", f"{r['val_bits_per_char']:.3f}",

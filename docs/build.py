@@ -7,7 +7,7 @@
 The top README.md: the stage table and the two commands' times (docs/front_page.py).
 docs/language-models.md, every language model of the roadmap (stage 1's ladder,
 stage 2, stage 4's mini-GPT) on the same test text, with paired block-bootstrap 95% intervals
-(shared.metrics.compare_runs) on the differences its sentences comment on, and the
+(shared.lm.metrics.compare_runs) on the differences its sentences comment on, and the
 bits-per-character chart docs/img/bits_per_char.png. docs/scaling.md: 1 against 2 torchrun
 processes, from results/bench.json.
 """
@@ -21,9 +21,13 @@ from pathlib import Path
 
 import front_page  # docs/, the folder of this script
 
-from shared import lm, metrics, plotting, reporting, text, training
-from shared.config import load_stage_config
-from shared.errors import UserError
+from shared import plotting
+from shared.lm import metrics, scoring, text
+from shared.runtime import files
+from shared.runtime.errors import UserError
+
+from tools import reporting
+from tools.loader import load_stage_config
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -46,16 +50,16 @@ def language_model_runs() -> list[dict]:
     small = load_stage_config(ROOT / "SmaLLM" / "config.py").SmallConfig()
     wanted = [(1, "TinyLLM", "character", model) for model in TINY.MODELS]
     wanted += [(2, "SmaLLM", "word piece", small.model), (4, "CodeLLM/minigpt", "character", "gpt")]
-    runs, test_text = [], lm.fingerprint(text.shakespeare_test())
+    runs, test_text = [], scoring.fingerprint(text.shakespeare_test())
     for stage, folder, unit, model in wanted:
         path = ROOT / folder / "results" / f"reference-{model}" / "metrics.json"
         if path.is_file():
-            run = training.read_json(path)
+            run = files.read_json(path)
             if missing := [k for k in NEEDED if k not in run]:
                 raise UserError(f"{path} has no {missing[0]} (written before the test split "
                                 "existed); run `make bench` to regenerate the reference runs")
             if run["test_text_sha256"] != test_text:
-                raise UserError(f"{path} was scored on another test text than shared/text.py's; "
+                raise UserError(f"{path} was scored on another test text than shared/lm/text.py's; "
                                 "run `make bench` to regenerate the reference runs")
             runs.append({"stage": stage, "folder": folder, "unit": unit, **run})
     return runs
@@ -121,8 +125,8 @@ def curve(gpt: dict) -> str:
     last, did the interval evaluations still fall, how far apart were training and
     validation at the end."""
     folder = ROOT / "CodeLLM" / "minigpt" / "results" / "reference-gpt"
-    history = training.read_json(folder / "history.json")
-    eval_chars = training.read_json(folder / "config.json")["eval_tokens"]
+    history = files.read_json(folder / "history.json")
+    eval_chars = files.read_json(folder / "config.json")["eval_tokens"]
     steps, vals = history["val_step"], history["val_loss"]
     if len(vals) < 2:
         return ""
@@ -171,7 +175,7 @@ def chart(runs: list[dict]) -> None:
 
 def processes_section() -> str:
     """`make bench`'s 1- against 2-process run of stage 1, or a pointer to it."""
-    ddp = training.read_json(BENCH).get("ddp") if BENCH.is_file() else None
+    ddp = files.read_json(BENCH).get("ddp") if BENCH.is_file() else None
     if not ddp:
         return "(not measured yet: run `python benchmarks/run.py --stages ddp`)"
     rows = [[f"{r['processes']} x {r['threads_per_process']} threads", f"{r['tokens_per_second']:,.0f}",
@@ -214,7 +218,7 @@ def main(argv=None) -> int:
                                      comparison_table(runs) + verdict(runs), check=args.check)
     fresh &= reporting.update_section(DOCS / "scaling.md", "processes", processes_section(),
                                       check=args.check)
-    bench = training.read_json(BENCH)
+    bench = files.read_json(BENCH)
     for name, content in (("commands", front_page.commands_section(bench)),
                           ("stages", front_page.stage_table(bench))):
         fresh &= reporting.update_section(ROOT / "README.md", name, content, check=args.check)

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from shared import reporting, training
+from shared.runtime import files
+
+from tools import reporting
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def _read(relative: str) -> dict:
-    return training.read_json(ROOT / relative)
+    return files.read_json(ROOT / relative)
 
 
 def _minutes(seconds: float) -> str:

@@ -1,4 +1,10 @@
-"""Plots saved straight to PNG files (Agg backend: works with no screen, never calls show())."""
+"""Plots saved straight to PNG files (Agg backend: works with no screen, never calls show()).
+
+At the top of shared/ because every domain draws with it: the language models' loss curves
+(TinyLLM, SmaLLM's embeddings, shared.lm.loop), the forecasters' curves and forecasts
+(shared.prices.runs, CodeLLM's comparison), attention maps (CodeLLM's lessons), LLMind's plots
+and docs/build.py's chart.
+"""
 
 from __future__ import annotations
 

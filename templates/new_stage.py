@@ -3,7 +3,7 @@
     make new-stage NAME=MyStage          # or: python templates/new_stage.py MyStage
 
 Writes MyStage/ (README.md write-up skeleton, config.py, model.py, train.py with --smoke) and
-tests/test_mystage.py. The placeholder model is a next-character MLP trained by shared/lm.py
+tests/test_mystage.py. The placeholder model is a next-character MLP trained by shared/lm/loop.py
 on stage 1's text, so `python MyStage/train.py --smoke` and the new test work at once; then
 replace the model and the data with your own. See docs/template.md.
 """
@@ -14,7 +14,7 @@ import argparse
 import re
 from pathlib import Path
 
-from shared.errors import UserError, run_main
+from shared.runtime.errors import UserError, run_main
 
 ROOT = Path(__file__).resolve().parents[1]
 

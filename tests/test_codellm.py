@@ -11,8 +11,9 @@ from conftest import ROOT, assert_one_line_error, read_json, run_script
 
 from CodeLLM import blocks
 
-from shared import features, market
-from shared.config import load_stage_config
+from shared.prices import features, market
+
+from tools.loader import load_stage_config
 
 TRAIN, PREDICT = "CodeLLM/forecaster/train.py", "CodeLLM/forecaster/predict.py"
 models = load_stage_config(ROOT / "CodeLLM" / "forecaster" / "model.py")  # by path: stages share module names

@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import ROOT, assert_one_line_error, read_json, run_script
-from test_forecast_stats import reference_dm
+from test_prices_forecast import reference_dm
 
-from shared.config import load_stage_config
+from tools.loader import load_stage_config
 
 COMPARE = "CodeLLM/compare/compare.py"
 MODELS = ("keras-lstm", "torch-lstm", "transformer")

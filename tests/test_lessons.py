@@ -13,7 +13,7 @@ from conftest import ROOT, run_script
 
 from CodeLLM import blocks
 
-from shared.config import load_stage_config
+from tools.loader import load_stage_config
 
 attention = load_stage_config(ROOT / "CodeLLM" / "lessons" / "numpy_attention.py")
 LESSONS = "CodeLLM/lessons"

@@ -15,8 +15,9 @@ import pandas as pd
 import pytest
 from conftest import ROOT, assert_one_line_error, read_json, run_script
 
-from shared.config import load_stage_config
-from shared.errors import UserError
+from shared.runtime.errors import UserError
+
+from tools.loader import load_stage_config
 
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")

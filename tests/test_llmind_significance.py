@@ -10,7 +10,7 @@ import pytest
 from conftest import ROOT
 from scipy import stats
 
-from shared.config import load_stage_config
+from tools.loader import load_stage_config
 
 significance = load_stage_config(ROOT / "LLMind" / "significance.py")
 

@@ -7,8 +7,9 @@ import shutil
 import pytest
 from conftest import ROOT, assert_one_line_error, read_json, run_script
 
-from shared import market
-from shared.config import load_stage_config
+from shared.prices import market
+
+from tools.loader import load_stage_config
 
 TRAIN, PREDICT = "MemoryLLM/train.py", "MemoryLLM/predict.py"
 pytestmark = pytest.mark.slow

@@ -7,8 +7,9 @@ import pytest
 import torch
 from conftest import ROOT, assert_one_line_error, read_json, run_script
 
-from shared import lm, text
-from shared.config import load_stage_config
+from shared.lm import scoring, text
+
+from tools.loader import load_stage_config
 
 TRAIN, SAMPLE = "CodeLLM/minigpt/train.py", "CodeLLM/minigpt/sample.py"
 gpt = load_stage_config(ROOT / "CodeLLM" / "minigpt" / "model.py")  # by path: stages share module names
@@ -67,7 +68,7 @@ def test_smoke_writes_every_artifact_and_beats_uniform(smoke_run):
     # Stage 1's validation and test text, every character of it scored
     parts = text.splits("tiny")
     assert (m["val_chars"], m["test_chars"]) == (len(parts.validation), len(parts.test))
-    assert m["test_text_sha256"] == lm.fingerprint(parts.test)
+    assert m["test_text_sha256"] == scoring.fingerprint(parts.test)
     assert sum(m["test_block_nats"]) == pytest.approx(m["test_loss"] * m["test_chars"], rel=1e-6)
     # Achieved FLOP/s = FLOPs per token x tokens per second, as a share of the matmul peak;
     # FLOPs per token = 6 x params + 12 x layers x width x context (smoke: 1 x 32 x 32).

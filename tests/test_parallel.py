@@ -14,9 +14,10 @@ import pytest
 import torch
 from conftest import ROOT, assert_one_line_error, read_json, run_script
 
-from shared import lm, parallel
-from shared.config import RuntimeConfig
-from shared.errors import UserError
+from shared.lm import loop
+from shared.runtime import parallel
+from shared.runtime.config import RuntimeConfig
+from shared.runtime.errors import UserError
 
 TINY = "TinyLLM/train.py"
 # Two processes of one thread each reorder float sums; more than this would be a real bug.
@@ -52,11 +53,11 @@ def test_batch_rows_are_shared_out_without_overlap():
         def __init__(self, rank):
             self.rank, self.world = rank, 2
 
-    parts = [lm.split_batch(Rank(r), 8, 2) for r in (0, 1)]
+    parts = [loop.split_batch(Rank(r), 8, 2) for r in (0, 1)]
     rows = [list(range(8))[s] for p in parts for s in p]
     assert rows == [[0, 1], [2, 3], [4, 5], [6, 7]]  # rank 0: rows 0-3 in two micro-batches
     with pytest.raises(UserError, match="multiple of processes x --grad-accum"):
-        lm.split_batch(Rank(0), 6, 2)
+        loop.split_batch(Rank(0), 6, 2)
 
 
 @pytest.mark.parametrize("grad_accum", [2, 3])
@@ -143,8 +144,8 @@ def test_resume_under_two_processes(tmp_path):
 
 GATHER = """
 import json, sys, torch
-from shared import parallel
-from shared.config import RuntimeConfig
+from shared.runtime import parallel
+from shared.runtime.config import RuntimeConfig
 rt = parallel.setup(RuntimeConfig(device="cpu", threads=1))
 r = rt.rank
 got = rt.gather([None, torch.full((2, 3), float(r)), (torch.arange(4) + 10 * r, torch.ones(1) * r), 7])

@@ -11,8 +11,10 @@ import pytest
 import torch
 from conftest import ROOT
 
-from shared import training
-from shared.config import load_stage_config, parse_stage_args
+from shared.runtime import devices
+from shared.runtime.config import parse_stage_args
+
+from tools.loader import load_stage_config
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 keras = pytest.importorskip("keras")
@@ -218,4 +220,4 @@ def test_pytorch_lstm_with_keras_weights_computes_the_keras_forecast():
     got = control.eval()(torch.from_numpy(windows)).detach().numpy()
     assert np.abs(expected).max() > 1e-2  # not a trivial all-zero output
     np.testing.assert_allclose(got, expected, atol=1e-5)
-    assert training.count_params(control) == keras_model.count_params()
+    assert devices.count_params(control) == keras_model.count_params()

@@ -1,6 +1,6 @@
 """Loading a file never runs code (issue 22): a crafted checkpoint or an old pickle of the
 preprocessing is refused with one line and does nothing, and the safe formats round-trip
-exactly (the checkpoint round trip itself is in test_training.py).
+exactly (the checkpoint round trip itself is in test_runtime_files.py).
 
 The crafted files below hold an object whose unpickling calls open(marker, "w"): a harmless
 stand-in for any code. Each test first shows that the project refuses it and that the marker
@@ -18,9 +18,11 @@ import pytest
 import torch
 from conftest import ROOT, assert_one_line_error, run_script
 
-from shared import features, market, training, windows
-from shared.config import load_stage_config
-from shared.errors import UserError
+from shared.prices import features, market, windows
+from shared.runtime import files
+from shared.runtime.errors import UserError
+
+from tools.loader import load_stage_config
 
 
 class CreatesFile:
@@ -58,7 +60,7 @@ def test_crafted_checkpoint_is_refused_and_runs_nothing(tmp_path):
     marker = tmp_path / "pwned"
     path = crafted_checkpoint(tmp_path / "last.pt", marker)
     with pytest.raises(UserError) as refused:
-        training.load_checkpoint(path)
+        files.load_checkpoint(path)
     message = str(refused.value)
     assert "safe load refuses" in message and "(io.open)" in message and "retrain" in message
     assert "\n" not in message
@@ -149,7 +151,7 @@ def test_bad_preprocessing_files_are_one_line_errors(tmp_path):
 
 def reloaded_codellm(run):
     model_py = load_stage_config(ROOT / "CodeLLM" / "forecaster" / "model.py")
-    checkpoint = training.load_checkpoint(run / "model.pt")
+    checkpoint = files.load_checkpoint(run / "model.pt")
     model = model_py.build_model(checkpoint["model_config"])
     model.load_state_dict(checkpoint["model_state"])
     model.eval()

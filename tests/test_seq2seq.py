@@ -8,7 +8,7 @@ import pytest
 import torch
 from conftest import ROOT, assert_one_line_error, read_json, run_script
 
-from shared.config import load_stage_config
+from tools.loader import load_stage_config
 
 TRAIN = "CodeLLM/seq2seq/train.py"
 # By path: stages share module names. model.py and config.py import data.py from their own

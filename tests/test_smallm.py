@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 from conftest import ROOT, assert_one_line_error, read_json, run_script
 
-from shared import lm, metrics, text
-from shared.config import load_stage_config
+from shared.lm import metrics, scoring, text
+
+from tools.loader import load_stage_config
 
 TRAIN, SAMPLE = "SmaLLM/train.py", "SmaLLM/sample.py"
 tok = load_stage_config(ROOT / "SmaLLM" / "tokenizer.py")  # by path: stages share module names
@@ -125,10 +126,10 @@ def test_smoke_writes_every_artifact(smoke_run):
     # Every character of the validation and test text is scored, as stage 1 scores them.
     parts = text.splits("tiny")
     assert (m["val_chars"], m["test_chars"]) == (len(parts.validation), len(parts.test))
-    assert m["test_text_sha256"] == lm.fingerprint(parts.test)
+    assert m["test_text_sha256"] == scoring.fingerprint(parts.test)
     # The unknown share and the token count, recounted from the run's own tokenizer.
     tokenizer = tok.load_tokenizer(run / "tokenizer.json")
-    ids = tok.encode(tokenizer, lm.CONTEXT + parts.test)[0][1:]
+    ids = tok.encode(tokenizer, scoring.CONTEXT + parts.test)[0][1:]
     assert m["test_tokens"] == len(ids)
     assert m["test_unk_share"] == pytest.approx(ids.count(tokenizer.token_to_id(tok.UNK)) / len(ids))
     # The blocks hold the whole test cost: model and spelling, in nats.

@@ -12,11 +12,11 @@ SCAFFOLD = "templates/new_stage.py"
 
 
 def repository_copy(tmp_path):
-    """What a new stage needs from a clone: the shared package, the templates, the test helpers
-    and pytest's settings."""
+    """What a new stage needs from a clone: the shared package, the tooling (its test loads
+    modules by path), the templates, the test helpers and pytest's settings."""
     copy = tmp_path / "repo"
     ignore = shutil.ignore_patterns("__pycache__", "results")
-    for folder in ("shared", "templates"):
+    for folder in ("shared", "tools", "templates"):
         shutil.copytree(ROOT / folder, copy / folder, ignore=ignore)
     (copy / "tests").mkdir()
     shutil.copy(ROOT / "tests" / "conftest.py", copy / "tests")

@@ -10,8 +10,10 @@ import pytest
 import torch
 from conftest import ROOT, assert_one_line_error, read_json, run_script
 
-from shared import lm, parallel, text, training
-from shared.config import load_stage_config
+from shared.lm import loop, scoring, text, tokens
+from shared.runtime import devices, files, parallel
+
+from tools.loader import load_stage_config
 
 TRAIN, SAMPLE = "TinyLLM/train.py", "TinyLLM/sample.py"
 tiny_model = load_stage_config(ROOT / "TinyLLM" / "model.py")  # by path: stages share names
@@ -40,7 +42,7 @@ def test_smoke_writes_every_artifact_and_beats_uniform(smoke_run):
     parts = text.splits("tiny")
     assert m["val_chars"] == m["val_tokens"] == len(parts.validation)
     assert m["test_chars"] == m["test_tokens"] == len(parts.test)
-    assert m["test_text_sha256"] == lm.fingerprint(parts.test)
+    assert m["test_text_sha256"] == scoring.fingerprint(parts.test)
     assert len(m["test_block_nats"]) == math.ceil(m["test_chars"] / m["test_block_chars"])
     assert sum(m["test_block_nats"]) == pytest.approx(m["test_loss"] * m["test_chars"], rel=1e-6)
     assert sum(m["test_bigram_counts_block_nats"]) == pytest.approx(
@@ -57,13 +59,13 @@ def test_test_text_is_scored_with_the_checkpoint_validation_chose(smoke_run):
     run, _ = smoke_run
     m, history = read_json(run / "metrics.json"), read_json(run / "history.json")
     best_eval = min(range(len(history["val_loss"])), key=history["val_loss"].__getitem__)
-    checkpoint = training.load_checkpoint(run / "best.pt")
+    checkpoint = files.load_checkpoint(run / "best.pt")
     assert checkpoint["step"] == m["best_step"] == history["val_step"][best_eval]
     config = read_json(run / "config.json")
     model = tiny_model.build_model(checkpoint["model_config"])
     model.load_state_dict(checkpoint["model"])
-    data = lm.character_data(SimpleNamespace(**config))
-    nats, n = lm.evaluate(model, data.test_ids, config["seq_len"], "cpu")
+    data = tokens.character_data(SimpleNamespace(**config))
+    nats, n = scoring.evaluate(model, data.test_ids, config["seq_len"], "cpu")
     assert n == m["test_tokens"] and nats / n == pytest.approx(m["test_loss"], rel=1e-6)
 
 
@@ -84,7 +86,7 @@ def test_sample_from_checkpoint(smoke_run):
 
 def test_train_py_loop_matches_the_shared_loop(tmp_path):
     """Stage 1 keeps its training loop in train.py for the learner; stage 2 and the mini-GPT
-    run the same loop from shared/lm.py (`fit`). The same settings must give the same losses,
+    run the same loop from shared/lm/loop.py (`fit`). The same settings must give the same losses,
     to the last digit, so that the two copies cannot drift apart."""
     settings = ["--max-steps", "20", "--eval-interval", "10", "--threads", "1", "--device", "cpu"]
     run_script(TRAIN, "--smoke", *settings, "--out-dir", tmp_path, "--run-name", "own",
@@ -93,20 +95,20 @@ def test_train_py_loop_matches_the_shared_loop(tmp_path):
                                     "eval_interval": 10, "threads": 1, "device": "cpu",
                                     "out_dir": str(tmp_path), "run_name": "shared"})
     threads = torch.get_num_threads()
-    try:  # what train.py does before its loop, then shared/lm.fit's loop
+    try:  # what train.py does before its loop, then shared.lm.loop.fit's loop
         rt = parallel.setup(cfg)
-        data = lm.character_data(cfg)
+        data = tokens.character_data(cfg)
         model_config = cfg.model_config(len(data.vocab))
-        training.seed_everything(cfg.seed)
+        devices.seed_everything(cfg.seed)
         model = tiny_model.build_model(model_config)
         optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
-        run = lm.fit(model, optimizer, data.train_ids, data.val_ids, cfg, tmp_path / "shared",
-                     {"model_config": model_config, "vocab": data.vocab.chars}, None, rt)
+        run = loop.fit(model, optimizer, data.train_ids, data.val_ids, cfg, tmp_path / "shared",
+                       {"model_config": model_config, "vocab": data.vocab.chars}, None, rt)
     finally:
         torch.set_num_threads(threads)
     assert run["history"] == read_json(tmp_path / "own" / "history.json")
-    own = training.load_checkpoint(tmp_path / "own" / "best.pt")["model"]
-    shared = training.load_checkpoint(tmp_path / "shared" / "best.pt")["model"]
+    own = files.load_checkpoint(tmp_path / "own" / "best.pt")["model"]
+    shared = files.load_checkpoint(tmp_path / "shared" / "best.pt")["model"]
     assert all(torch.equal(own[k], shared[k]) for k in own)
 
 
@@ -144,7 +146,7 @@ def test_ctrl_c_saves_and_resume_matches_an_uninterrupted_run(tmp_path):
     stdout, _ = proc.communicate(timeout=120)
     assert proc.returncode == 130, stdout
     assert "interrupted at step" in stdout
-    cut_step = training.load_checkpoint(tmp_path / "cut" / "last.pt")["step"]
+    cut_step = files.load_checkpoint(tmp_path / "cut" / "last.pt")["step"]
     assert 20 <= cut_step < 400
     resumed = run_script(TRAIN, *common, "--run-name", "cut", "--resume")
     assert f"resuming {tmp_path / 'cut'} at step {cut_step}" in resumed.stdout

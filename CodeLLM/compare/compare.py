@@ -29,8 +29,10 @@ import pandas as pd
 
 import report  # the write-up's text, generated from comparison.json
 
-from shared import features, forecast, market, plotting, training, windows
-from shared.errors import UserError, run_main
+from shared import plotting
+from shared.prices import features, forecast, market, windows
+from shared.runtime import files
+from shared.runtime.errors import UserError, run_main
 
 STAGE_DIR = Path(__file__).resolve().parent
 ROOT = STAGE_DIR.parents[1]
@@ -98,7 +100,7 @@ def rebuilt_baselines(runs: Path, first: pd.DataFrame) -> dict:
     """The baselines recomputed from the bundled data with the transformer's settings, for runs
     saved before the ridge baseline existed (the data is deterministic, so this is what train.py
     would have written)."""
-    cfg = training.read_json(runs / "transformer" / "config.json")
+    cfg = files.read_json(runs / "transformer" / "config.json")
     frame = features.add_indicators(market.load_prices(cfg["source"], cfg["ticker"], cfg["csv"],
                                                        cfg["start"], cfg["end"]))
     data = windows.make_dataset(frame, cfg["lookback"], cfg["target"], features.FEATURES,
@@ -133,7 +135,7 @@ def analyse(runs: Path, walls: dict[str, float] | None) -> dict:
             if not (runs / key / name).is_file():
                 raise UserError(f"no {name} in {runs / key}; run `python CodeLLM/compare/compare.py` "
                                 "without --report-only first")
-        metrics[key] = training.read_json(runs / key / "metrics.json")
+        metrics[key] = files.read_json(runs / key / "metrics.json")
         predictions[key] = pd.read_csv(runs / key / "predictions.csv")
     first = predictions["transformer"]
     for key, frame in predictions.items():  # the comparison is only fair on identical days
@@ -174,7 +176,7 @@ def analyse(runs: Path, walls: dict[str, float] | None) -> dict:
             "target": t["target"], "dates": first["date"].tolist(), "actual": actual.tolist(),
             "prev_close": previous.tolist(), "models": models, "pairs": pairs, "tests": tests,
             "baselines": baselines, "attention": t.get("attention", {}),
-            "lookback": training.read_json(runs / "transformer" / "config.json")["lookback"]}
+            "lookback": files.read_json(runs / "transformer" / "config.json")["lookback"]}
 
 
 def doc_paths(docs: Path, ticker: str) -> tuple[Path, str]:
@@ -216,7 +218,7 @@ def other_tickers(out_dir: Path, ticker: str) -> list[dict]:
 
 def load_comparison(path: Path) -> dict:
     """A saved comparison.json, refusing one written before the Holm-corrected tests."""
-    c = training.read_json(path)
+    c = files.read_json(path)
     if "tests" not in c or "ridge" not in c["baselines"]:
         raise UserError(f"{path} predates the ridge baseline and the Holm correction; run `python "
                         f"CodeLLM/compare/compare.py --report-only --reanalyse --ticker {c['ticker']}`")
@@ -247,11 +249,11 @@ def main(argv=None) -> None:
     runs, docs, out_dir = runs_dir(args), Path(args.docs_dir), Path(args.out_dir)
     saved = runs / "comparison.json"
     if args.report_only and args.reanalyse:
-        old = training.read_json(saved) if saved.is_file() else {"models": {}}
+        old = files.read_json(saved) if saved.is_file() else {"models": {}}
         c = analyse(runs, {k: m["wall_seconds"] for k, m in old["models"].items() if "wall_seconds" in m})
         if "total_seconds" in old:
             c["total_seconds"] = old["total_seconds"]
-        training.write_json(saved, c)
+        files.write_json(saved, c)
     elif args.report_only:
         if not saved.is_file():
             raise UserError(f"no comparison.json in {runs}; run `python CodeLLM/compare/compare.py "
@@ -262,7 +264,7 @@ def main(argv=None) -> None:
         walls = train_all(args, runs)
         c = analyse(runs, walls)
         c["total_seconds"] = round(time.perf_counter() - started, 1)
-        training.write_json(saved, c)
+        files.write_json(saved, c)
     if args.check:
         if not write_doc(c, out_dir, docs, check=True):
             print(f"{doc_paths(docs, c['ticker'])[0]} is out of date with {runs}/comparison.json;"

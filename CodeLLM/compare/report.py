@@ -6,7 +6,9 @@ what the numbers mean.
 
 from __future__ import annotations
 
-from shared import features, reporting
+from shared.prices import features
+
+from tools import reporting
 
 ALPHA = 0.05  # significance level of the Diebold-Mariano tests, after the Holm correction
 FOCUS = 2.0  # a head "focuses" if some lag gets more than FOCUS x the uniform weight

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import torch
 
-from shared.config import PriceDataConfig, RuntimeConfig, opt
+from shared.prices.config import PriceDataConfig
+from shared.runtime.config import RuntimeConfig, opt
 
 STAGE_DIR = Path(__file__).resolve().parent
 ARCHS = ("transformer", "lstm")  # lstm: the framework-matched control for stage 3 vs 4

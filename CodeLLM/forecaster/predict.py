@@ -20,8 +20,9 @@ import torch
 from config import STAGE_DIR
 from model import build_model
 
-from shared import market, training, windows
-from shared.errors import UserError, run_main
+from shared.prices import market, windows
+from shared.runtime import files
+from shared.runtime.errors import UserError, run_main
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -37,7 +38,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def load_run(run_dir: Path):
     prep = windows.load_preprocessing(run_dir, "model.pt")
-    checkpoint = training.load_checkpoint(run_dir / "model.pt")
+    checkpoint = files.load_checkpoint(run_dir / "model.pt")
     if checkpoint.get("model_config", {}).get("n_features") != len(prep["features"]):
         raise UserError(f"{run_dir / 'model.pt'} does not match its preprocessing.json; retrain it")
     model = build_model(checkpoint["model_config"])

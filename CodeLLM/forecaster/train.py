@@ -29,10 +29,11 @@ from attention import attention_report
 from config import SMOKE_OVERRIDES, ForecastConfig
 from model import build_model
 
-from shared import features, forecast, market, parallel, training, windows
-from shared.config import parse_stage_args
-from shared.errors import UserError, run_main
-from shared.runs import SeedRuns
+from shared.prices import features, forecast, market, windows
+from shared.prices.runs import SeedRuns
+from shared.runtime import devices, files, parallel
+from shared.runtime.config import parse_stage_args
+from shared.runtime.errors import UserError, run_main
 
 
 @torch.no_grad()
@@ -51,7 +52,7 @@ def as_steps(y: np.ndarray) -> np.ndarray:
 
 def train_one_seed(cfg: ForecastConfig, data: windows.Dataset, seed: int, rt: parallel.Runtime):
     device = rt.device
-    training.seed_everything(seed)
+    devices.seed_everything(seed)
     model = build_model(cfg.model_config(len(data.features))).to(device)
     net = rt.prepare(model, cfg.compile)  # trains; `model` (the same weights) predicts
     # The architecture's recipe (config.py RECIPES): for the lstm, stage 3's Keras Adam; the
@@ -111,7 +112,7 @@ def main(argv=None) -> dict:
         raise UserError(f"--d-model {cfg.d_model} must be a multiple of --heads {cfg.heads}")
     rt = parallel.setup(cfg)  # this process (alone, or one of torchrun's), device, precision
     device = rt.device
-    out = training.run_dir(cfg.out_dir, cfg.run_name)
+    out = files.run_dir(cfg.out_dir, cfg.run_name)
     prices = market.load_prices(cfg.source, cfg.ticker, cfg.csv, cfg.start, cfg.end,
                                 allow_splits=cfg.allow_splits)
     frame = features.add_indicators(prices)
@@ -119,7 +120,7 @@ def main(argv=None) -> dict:
                                 horizon=cfg.horizon)
     rt.print(f"{windows.describe(data, cfg.csv or cfg.ticker)} | {cfg.arch} on {rt.describe()}")
     if rt.main:
-        training.write_json(out / "config.json", {**dataclasses.asdict(cfg), "smoke": args.smoke})
+        files.write_json(out / "config.json", {**dataclasses.asdict(cfg), "smoke": args.smoke})
 
     runs = SeedRuns(data, cfg.ticker)
     for i in range(cfg.seeds):
@@ -137,13 +138,13 @@ def main(argv=None) -> dict:
     rt.close()
     if not rt.main:
         return {}
-    result = runs.result(params=training.count_params(runs.model), model=cfg.model,
+    result = runs.result(params=devices.count_params(runs.model), model=cfg.model,
                          recipe=cfg.recipe())
     if cfg.arch == "transformer":
         result["attention"] = attention_report(runs.model, data, device, out, cfg.ticker)
-    training.save_checkpoint(out / "model.pt", {"model_state": runs.model.state_dict(),
-                                                "model_config": cfg.model_config(len(data.features)),
-                                                "seed": result["selected_seed"]})
+    files.save_checkpoint(out / "model.pt", {"model_state": runs.model.state_dict(),
+                                             "model_config": cfg.model_config(len(data.features)),
+                                             "seed": result["selected_seed"]})
     windows.save_preprocessing(data, out / windows.PREPROCESSING)
     runs.save(out, result, label="transformer" if cfg.arch == "transformer" else "LSTM (PyTorch)",
               title=f"CodeLLM {cfg.arch}")

@@ -7,12 +7,12 @@ instead of recurrence.
       -> final norm -> linear read-out, tied to the token embedding (batch, time, vocab)
 
 It keeps stage 1's interface, `logits, state = model(ids, state)`, so the same training loop,
-evaluation and sampling code (shared/lm.py) drive it. A transformer has no recurrent state;
+evaluation and sampling code (shared/lm/) drive it. A transformer has no recurrent state;
 here the "state" is the last block_size - 1 tokens it has read, so at evaluation and sampling
 time every character is predicted from up to a block of preceding text, across chunk edges.
 In training the state is not carried: each chunk is a sample of its own.
 
-Its context protocol when scored (shared/lm.py reads each stream in chunks of block_size):
+Its context protocol when scored (shared/lm/scoring.py reads each stream in chunks of block_size):
 windows of block_size characters that advance by half a block, each predicting the last half
 block it holds. So the character at position t of a stream (t >= block_size / 2) is predicted
 from the window that ends where t's half block ends, i.e. from between half a block and a

@@ -25,9 +25,12 @@ import torch
 from config import GPT_SMOKE_OVERRIDES, GPTConfig
 from model import build_model
 
-from shared import lm, parallel, training
-from shared.config import parse_stage_args
-from shared.errors import UserError, run_main
+from shared.lm import loop, tokens
+from shared.runtime import devices, files, parallel
+from shared.runtime.config import parse_stage_args
+from shared.runtime.errors import UserError, run_main
+
+from tools import bench
 
 STAGE_DIR = Path(__file__).resolve().parent
 
@@ -38,10 +41,10 @@ def matmul_peak(device) -> tuple[float, str]:
     """FLOP/s of a large float32 matmul: `make bench`'s measurement on a CPU if there is one
     (measured once, on an idle machine), else measured now, in about a second."""
     if device.type == "cpu" and BENCH.is_file():
-        peak = training.read_json(BENCH).get("machine", {}).get("matmul_flops")
+        peak = files.read_json(BENCH).get("machine", {}).get("matmul_flops")
         if peak:
             return float(peak), "make bench"
-    return training.matmul_flops(device=device), "measured at the end of this run"
+    return bench.matmul_flops(device=device), "measured at the end of this run"
 
 
 def flops_per_token(params: int, cfg: GPTConfig) -> float:
@@ -57,41 +60,41 @@ def main(argv=None) -> dict:
         raise UserError(f"--d-model {cfg.d_model} must be a multiple of --heads {cfg.heads}")
     rt = parallel.setup(cfg)  # this process (alone, or one of torchrun's), device, precision
     device = rt.device
-    out = training.run_dir(cfg.out_dir, cfg.run_name)
+    out = files.run_dir(cfg.out_dir, cfg.run_name)
 
-    data = lm.character_data(cfg)  # training, validation and test text (shared/text.py)
+    data = tokens.character_data(cfg)  # training, validation and test text (shared/lm/text.py)
     vocab, train_ids, val_ids = data.vocab, data.train_ids, data.val_ids
     model_config = cfg.model_config(len(vocab))
 
-    training.seed_everything(cfg.seed)
+    devices.seed_everything(cfg.seed)
     model = build_model(model_config).to(device)
     # Weight decay on matrices only: decaying norms and biases towards zero only hurts.
     decay = [p for p in model.parameters() if p.dim() >= 2]
     no_decay = [p for p in model.parameters() if p.dim() < 2]
     optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay},
                                    {"params": no_decay, "weight_decay": 0.0}], lr=cfg.lr)
-    n_params = training.count_params(model)
+    n_params = devices.count_params(model)
     rt.print(f"mini-GPT: {n_params:,} parameters | {cfg.n_layer} blocks x {cfg.heads} heads, "
              f"width {cfg.d_model}, context {cfg.seq_len} | vocab {len(vocab)} | train "
              f"{len(train_ids):,} / val {len(val_ids) - 1:,} / test {len(data.test_ids) - 1:,} chars | "
              f"{rt.describe()}")
     identity = {"model_config": model_config, "vocab": vocab.chars}
-    ckpt = lm.resume_checkpoint(out, identity, device) if args.resume else None
+    ckpt = loop.resume_checkpoint(out, identity, device) if args.resume else None
     if rt.main:
-        training.write_json(out / "config.json", {**dataclasses.asdict(cfg), "smoke": args.smoke,
-                                                  "model_config": model_config})
-    run = lm.fit(model, optimizer, train_ids, val_ids, cfg, out, identity, ckpt, rt)
+        files.write_json(out / "config.json", {**dataclasses.asdict(cfg), "smoke": args.smoke,
+                                               "model_config": model_config})
+    run = loop.fit(model, optimizer, train_ids, val_ids, cfg, out, identity, ckpt, rt)
     rt.close()  # the processes part here: rank 0 alone scores, plots and writes the results
     if not rt.main:
         return {}
-    result = lm.finish(model, data, run, cfg, out, device,
-                       title="CodeLLM mini-GPT")
+    result = loop.finish(model, data, run, cfg, out, device,
+                         title="CodeLLM mini-GPT")
     peak, source = matmul_peak(device)
     achieved = flops_per_token(n_params, cfg) * result["tokens_per_second"]
     result.update(flops_per_token=flops_per_token(n_params, cfg), achieved_flops=achieved,
                   matmul_peak_flops=peak, matmul_peak_source=source,
                   fraction_of_peak=achieved / peak, model_config=model_config)
-    training.write_json(out / "metrics.json", result)
+    files.write_json(out / "metrics.json", result)
     print(f"achieved {achieved / 1e9:.1f} GFLOP/s = {achieved / peak:.1%} of the matmul peak "
           f"({peak / 1e9:.0f} GFLOP/s, {source})")
     return result

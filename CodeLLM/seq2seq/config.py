@@ -7,7 +7,7 @@ from pathlib import Path
 
 from data import TASKS, TaskData
 
-from shared.config import RuntimeConfig, opt
+from shared.runtime.config import RuntimeConfig, opt
 
 STAGE_DIR = Path(__file__).resolve().parent
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from shared.errors import UserError
+from shared.runtime.errors import UserError
 
 TASKS = ("reverse", "number-words")
 

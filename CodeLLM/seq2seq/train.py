@@ -28,10 +28,13 @@ from config import SMOKE_OVERRIDES, Seq2SeqConfig
 from data import TASKS, Split, TaskData, Vocab, make_data, show_source
 from model import Seq2SeqTransformer
 
-from shared import parallel, plotting, reporting, training
-from shared.config import parse_stage_args
-from shared.errors import UserError, run_main
-from shared.lm import learning_rate
+from shared import plotting
+from shared.runtime import devices, files, parallel
+from shared.runtime.config import parse_stage_args
+from shared.runtime.errors import UserError, run_main
+from shared.runtime.schedule import learning_rate
+
+from tools import reporting
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
@@ -71,7 +74,7 @@ def evaluate(model, src: torch.Tensor, tgt: torch.Tensor, device, batch_size: in
 
 def train(cfg: Seq2SeqConfig, data: TaskData, rt: parallel.Runtime):
     device = rt.device
-    training.seed_everything(cfg.seed)
+    devices.seed_everything(cfg.seed)
     model = Seq2SeqTransformer(**cfg.model_config(data)).to(device)
     net = rt.prepare(model, cfg.compile)  # trains; `model` (the same weights) decodes
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
@@ -176,7 +179,7 @@ def results_section(results_dir: str | Path) -> str:
         if not (run / "metrics.json").is_file():
             raise UserError(f"no reference run in {run}; train it first with `python "
                             f"CodeLLM/seq2seq/train.py --task {task} --run-name {run.name}`")
-        runs[task] = (training.read_json(run / "metrics.json"), training.read_json(run / "config.json"))
+        runs[task] = (files.read_json(run / "metrics.json"), files.read_json(run / "config.json"))
     results = reporting.markdown_table(
         ["task", "params", "train seconds", "test exact match", "test token accuracy", "test size"],
         [[task, m["params"], f"{m['train_seconds']:.0f}", f"{m['test_exact_match']:.2%}",
@@ -237,9 +240,9 @@ def main(argv=None) -> dict | int:
     if cfg.batch_size < rt.world * cfg.grad_accum:
         raise UserError(f"--batch-size {cfg.batch_size} is smaller than processes x --grad-accum "
                         f"({rt.world} x {cfg.grad_accum})")
-    out = training.run_dir(cfg.out_dir, cfg.run_name)
+    out = files.run_dir(cfg.out_dir, cfg.run_name)
     if rt.main:
-        training.write_json(out / "config.json", {**dataclasses.asdict(cfg), "smoke": args.smoke})
+        files.write_json(out / "config.json", {**dataclasses.asdict(cfg), "smoke": args.smoke})
     rt.print(f"{cfg.task}: {len(data.train):,} train / {len(data.val):,} val / {len(data.test):,} "
              f"test examples, {cfg.steps:,} steps on {rt.describe()}")
 
@@ -256,7 +259,7 @@ def main(argv=None) -> dict | int:
         mark = "  " if e["correct"] else "x "
         print(f"{mark}{e['source']} -> {e['prediction']}"
               + ("" if e["correct"] else f"   (right: {e['target']})"))
-    metrics = {"task": cfg.task, "params": training.count_params(model), "steps": cfg.steps,
+    metrics = {"task": cfg.task, "params": devices.count_params(model), "steps": cfg.steps,
                "best_step": best_step, "train_seconds": round(seconds, 1), "seed": cfg.seed,
                "threads": threads,
                "train_size": len(data.train), "val_size": len(data.val), "test_size": len(data.test),
@@ -273,11 +276,11 @@ def main(argv=None) -> dict | int:
                               ylabel="cross-entropy (nats per token)")
     plot_attention(model, data, test_src, pick_examples(data.test), device, out / "attention.png",
                    f"{cfg.task}: cross-attention on held-out test examples")
-    training.save_checkpoint(out / "model.pt", {
+    files.save_checkpoint(out / "model.pt", {
         "model_state": model.state_dict(), "model_config": cfg.model_config(data),
         "source_vocab": data.source_vocab.itos, "target_vocab": data.target_vocab.itos,
         "task": cfg.task, "step": best_step})
-    training.write_json(out / "metrics.json", metrics)
+    files.write_json(out / "metrics.json", metrics)
     print(f"wrote {out}")
     return metrics
 

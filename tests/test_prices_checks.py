@@ -1,4 +1,5 @@
-"""shared/market.py on malformed price files: each stops with one line naming the row and the fix.
+"""shared/prices/market.py (and checks.py) on malformed price files: each stops with one line
+naming the row and the fix.
 
 Every case starts from one valid file of 40 business days and breaks one thing in it."""
 
@@ -9,8 +10,8 @@ import pandas as pd
 import pytest
 from conftest import assert_one_line_error, run_script
 
-from shared import market
-from shared.errors import UserError
+from shared.prices import market
+from shared.runtime.errors import UserError
 
 HEADER = "Date,Open,High,Low,Close,Volume"
 

@@ -1,6 +1,8 @@
 """The shared training loop of the word language model (stage 2) and the stage 4 mini-GPT, and
-the one protocol that scores every language model. Stage 1 keeps the same loop written out in
-TinyLLM/train.py, where a learner reads it; a test keeps the two equal to the last digit.
+the end of a character model's run (`finish`). Stage 1 keeps the same loop written out in
+TinyLLM/train.py, where a learner reads it, and uses the small pieces here (the streams of a
+batch, the state cut between chunks, --resume); a test keeps the two loops equal to the last
+digit.
 
 Both stages turn their text into a 1-D tensor of token ids (characters or words) and train a
 model with the interface `logits, state = model(ids, state)` by truncated backpropagation
@@ -11,41 +13,32 @@ through time:
 
 `cfg` is the stage's settings dataclass; it must have the fields used below (batch_size,
 seq_len, lr, warmup_steps, max_steps, grad_clip, eval_interval, eval_tokens, model).
-`identity` is what a checkpoint must match to be resumed (model config, vocabulary).
+`identity` is what a checkpoint must match to be resumed (model config, vocabulary). The
+evaluations and final scores follow shared.lm.scoring.
 
-Scoring (`evaluate`, `token_nats`), the same for every model whatever its batch size:
-
-* the scored text is read after one character of context, CONTEXT (a newline, as if a new
-  speech began), so every character of it is predicted, by character and word models alike;
-* it is cut into SCORE_STREAMS contiguous streams read side by side, each starting from an
-  empty state after the token before it; the state (an RNN's hidden state, the mini-GPT's
-  last block of text) is carried from chunk to chunk along each stream, so a model sees up to
-  a whole stream of context and only SCORE_STREAMS predictions start cold; a word model's
-  streams are cut at the same characters as a character model's (`aligned_starts`);
-* the final scores (validation, then test once) use the checkpoint with the lowest validation
-  loss; the test text's nats are also stored per BLOCK_CHARS-character block, for the paired
-  block bootstrap of shared.metrics.
+Imported by TinyLLM/train.py (the pieces), SmaLLM/train.py, CodeLLM's mini-GPT train script and
+the `make new-stage` template (`fit`, `finish`), and the tests.
 """
 
 from __future__ import annotations
 
-import hashlib
 import math
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 from torch.nn import functional as F
 from tqdm import tqdm
 
-from shared import metrics, plotting, text, training
-from shared.errors import UserError
-
-CONTEXT = "\n"  # read before every scored text; its own prediction is not scored
-SCORE_STREAMS = 16  # streams a scored text is cut into, whatever the model's batch size
-BLOCK_CHARS = 2_000  # characters per block of the stored test losses (the bootstrap's unit)
+from shared import plotting
+from shared.lm import metrics
+from shared.lm.sampling import generate
+from shared.lm.scoring import CONTEXT, SCORE_STREAMS, block_metrics, evaluate, token_nats
+from shared.lm.tokens import CharData
+from shared.runtime import devices, files
+from shared.runtime.errors import UserError
+from shared.runtime.schedule import learning_rate
 
 
 def detach_state(state):
@@ -77,136 +70,10 @@ def epoch_streams(train_ids: torch.Tensor, batch_size: int, seq_len: int, epoch:
     return inputs, targets
 
 
-def stream_starts(n_targets: int, streams: int = SCORE_STREAMS) -> list[int]:
-    """Where each of `streams` equal streams of `n_targets` scored tokens begins (fewer streams
-    for a text of fewer tokens)."""
-    if n_targets < 1:
-        raise ValueError("nothing to score")
-    streams = min(streams, n_targets)
-    return [round(k * n_targets / streams) for k in range(streams)]
-
-
-def aligned_starts(token_chars, n_chars: int, streams: int = SCORE_STREAMS) -> list[int]:
-    """`stream_starts` for tokens of several characters: the streams are cut at the same
-    characters as a character model's, each beginning at the first token that starts at or
-    after its cut. `token_chars[i]` is the first character of scored token i (increasing)."""
-    cuts = torch.tensor(stream_starts(n_chars, streams))
-    first = torch.searchsorted(torch.as_tensor(token_chars, dtype=torch.long), cuts)
-    return sorted({int(i) for i in first if i < len(token_chars)})
-
-
-@torch.no_grad()
-def token_nats(model, ids: torch.Tensor, seq_len: int, device,
-               starts: list[int] | None = None) -> torch.Tensor:
-    """Negative log-likelihood (nats, float64, on the CPU) of every token of `ids` after the
-    first, in order: `ids[i + 1]` predicted from `ids[: i + 1]` as the protocol above allows.
-
-    The targets are cut into streams beginning at `starts` (default: `stream_starts`), which
-    are read side by side, `seq_len` tokens per call, with the state carried along each one;
-    the streams are padded at their end to whole chunks and the padding is not scored."""
-    n_targets = len(ids) - 1
-    starts = stream_starts(n_targets) if starts is None else sorted(set(starts))
-    if starts[0] != 0 or starts[-1] >= n_targets:
-        raise ValueError("streams must start at 0 and inside the text")
-    lengths = [end - start for start, end in zip(starts, [*starts[1:], n_targets], strict=True)]
-    # Whole chunks: every call gets seq_len tokens, so what a row's model sees never depends on
-    # where another row ends (the mini-GPT's windows: CodeLLM/gpt.py).
-    width = -(-max(lengths) // seq_len) * seq_len
-    inputs = torch.zeros(len(starts), width, dtype=torch.long)
-    targets = torch.full((len(starts), width), -100, dtype=torch.long)  # -100: not scored
-    for row, (start, length) in enumerate(zip(starts, lengths, strict=True)):
-        inputs[row, :length] = ids[start : start + length]
-        targets[row, :length] = ids[start + 1 : start + length + 1]
-    inputs, targets = inputs.to(device), targets.to(device)
-    nats = torch.zeros(len(starts), width, dtype=torch.float64)
-    was_training, state = model.training, None
-    model.eval()
-    for pos in range(0, width, seq_len):
-        logits, state = model(inputs[:, pos : pos + seq_len], state)  # (streams, chunk, vocab)
-        chunk = targets[:, pos : pos + seq_len]
-        nats[:, pos : pos + seq_len] = F.cross_entropy(
-            logits.float().flatten(0, 1), chunk.flatten(), ignore_index=-100,
-            reduction="none").view(chunk.shape).double().cpu()
-    model.train(was_training)
-    return torch.cat([nats[row, :length] for row, length in enumerate(lengths)])
-
-
-def evaluate(model, ids: torch.Tensor, seq_len: int, device,
-             starts: list[int] | None = None) -> tuple[float, int]:
-    """Total negative log-likelihood (nats) of every token of `ids` after the first, and the
-    number of those tokens (see `token_nats`)."""
-    nats = token_nats(model, ids, seq_len, device, starts)
-    return float(nats.sum()), len(nats)
-
-
-def fingerprint(text_: str) -> str:
-    """SHA-256 of a scored text: two runs can be paired only if theirs are equal."""
-    return hashlib.sha256(text_.encode("utf-8")).hexdigest()
-
-
-def learning_rate(step: int, peak: float, warmup_steps: int, max_steps: int) -> float:
-    """Linear warm-up, then cosine decay to a tenth of the peak."""
-    if step < warmup_steps:
-        return peak * (step + 1) / warmup_steps
-    progress = (step - warmup_steps) / max(1, max_steps - warmup_steps)
-    return peak * (0.1 + 0.9 * 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress))))
-
-
-@torch.no_grad()
-def generate(model: torch.nn.Module, prompt_ids: list[int], length: int, temperature: float = 1.0,
-             top_k: int | None = None, generator: torch.Generator | None = None,
-             device: torch.device | str = "cpu", never: tuple[int, ...] = ()) -> list[int]:
-    """Feed the prompt, then sample `length` tokens one at a time.
-
-    `never` lists ids that must not be sampled (the unknown-token slot)."""
-    if temperature <= 0:
-        raise ValueError("temperature must be positive")
-    model.eval()
-    logits, state = model(torch.tensor([prompt_ids], dtype=torch.long, device=device))
-    out: list[int] = []
-    for _ in range(length):
-        last = logits[0, -1] / temperature  # (vocab,)
-        last[list(never)] = float("-inf")
-        if top_k:
-            kth = torch.topk(last, min(top_k, last.numel())).values[-1]
-            last = last.masked_fill(last < kth, float("-inf"))
-        next_id = int(torch.multinomial(F.softmax(last.float(), dim=-1).cpu(), 1,
-                                        generator=generator))
-        out.append(next_id)
-        logits, state = model(torch.tensor([[next_id]], device=device), state)
-    return out
-
-
 def resume_checkpoint(out: Path, identity: dict, device) -> dict:
     """The run's `last.pt`, refused (UserError) unless it matches `identity`. Call it before
     writing anything into the run folder, so a refused --resume leaves the run as it was."""
-    return training.load_checkpoint(out / "last.pt", map_location=device, expect=identity)
-
-
-def add_sampling_arguments(parser, unit: str, length: int) -> None:
-    """The flags every sample.py shares: prompt, length, temperature, top-k, seed, device."""
-    parser.add_argument("--prompt", default=None,
-                        help="text to continue; if not given, a newline (a new speech begins)")
-    parser.add_argument("--length", type=int, default=length, help=f"{unit}s to generate")
-    parser.add_argument("--temperature", type=float, default=0.8,
-                        help="divide the logits by this before sampling (> 0)")
-    parser.add_argument("--top-k", type=int, default=None,
-                        help=f"sample only among the k likeliest {unit}s")
-    parser.add_argument("--seed", type=int, default=1337, help="random seed")
-    parser.add_argument("--device", default="auto", choices=list(training.DEVICES),
-                        help="auto picks cuda, then mps, then cpu")
-
-
-def check_sampling_arguments(args) -> str:
-    """One-line errors for impossible settings; returns the prompt (a newline by default)."""
-    if args.temperature <= 0:
-        raise UserError(f"--temperature must be positive, got {args.temperature}")
-    if args.length < 1 or (args.top_k is not None and args.top_k < 1):
-        raise UserError("--length and --top-k must be at least 1")
-    prompt = "\n" if args.prompt is None else args.prompt
-    if not prompt:
-        raise UserError("--prompt is empty; give at least one character")
-    return prompt
+    return files.load_checkpoint(out / "last.pt", map_location=device, expect=identity)
 
 
 def split_batch(rt, batch_size: int, grad_accum: int) -> list[slice]:
@@ -259,7 +126,7 @@ def fit(model, optimizer, train_ids: torch.Tensor, val_ids: torch.Tensor, cfg, o
         mine = [detach_state(s) for s in states]
         everyone = rt.gather(mine) if together else [mine]
         if rt.main:
-            training.save_checkpoint(path, {
+            files.save_checkpoint(path, {
                 **identity, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
                 "step": step, "states": everyone, "best_val": best_val, "history": history,
                 "train_seconds": train_seconds, "rng": torch.get_rng_state()})
@@ -334,43 +201,6 @@ def fit(model, optimizer, train_ids: torch.Tensor, val_ids: torch.Tensor, cfg, o
             "dtype": str(rt.dtype).removeprefix("torch.")}
 
 
-def check_lengths(n_train: int, n_val: int, n_test: int, batch_size: int, seq_len: int,
-                  unit: str) -> None:
-    """One-line errors for a text too short for the chosen --batch-size and --seq-len.
-    `n_val` and `n_test` count the scored tokens of the validation and test texts."""
-    need = (batch_size + 1) * seq_len + 1
-    if n_train < need:
-        raise UserError(
-            f"the text is too short: its {n_train + n_val + n_test} {unit} leave "
-            f"{n_train} for training, fewer than the {need} that --batch-size "
-            f"{batch_size} x --seq-len {seq_len} needs; "
-            "use a longer text or smaller --seq-len/--batch-size")
-    for name, n in (("validation", n_val), ("test", n_test)):
-        if n < seq_len:
-            raise UserError(
-                f"the {name} text has {n} {unit}, fewer than --seq-len {seq_len}; use a longer "
-                "text or a smaller --seq-len")
-
-
-@dataclass
-class CharData:
-    """A character model's text as ids. `val_ids` and `test_ids` begin with CONTEXT, so that
-    every character of the validation and test text is scored."""
-
-    vocab: text.CharVocab
-    train_ids: torch.Tensor
-    val_ids: torch.Tensor
-    test_ids: torch.Tensor
-    test_sha256: str  # `fingerprint` of the test text
-
-
-def block_metrics(nats: torch.Tensor | list[float], starts, n_chars: int, prefix: str = "test") -> dict:
-    """`<prefix>_block_nats`: nats per BLOCK_CHARS characters, the first character of each
-    token deciding its block (see metrics.block_sums), rounded to keep metrics.json small."""
-    blocks = metrics.block_sums(nats, starts, n_chars, BLOCK_CHARS)
-    return {f"{prefix}_block_nats": [round(x, 4) for x in blocks], f"{prefix}_block_chars": BLOCK_CHARS}
-
-
 def finish(model, data: CharData, run: dict, cfg, out: Path, device, title: str) -> dict:
     """After `fit`, for a character model: score the best (validation-chosen) checkpoint on
     the whole validation text, then once on the test text, beside the uniform and
@@ -378,7 +208,7 @@ def finish(model, data: CharData, run: dict, cfg, out: Path, device, title: str)
     `cfg` needs seq_len, batch_size, eval_tokens, sample_length, temperature, seed and model."""
     vocab, train_ids = data.vocab, data.train_ids
     history, train_seconds = run["history"], run["train_seconds"]
-    best = training.load_checkpoint(out / "best.pt", map_location=device)
+    best = files.load_checkpoint(out / "best.pt", map_location=device)
     model.load_state_dict(best["model"])
     tokens_seen = history["step"][-1] * cfg.batch_size * cfg.seq_len if history["step"] else 0
     result = {}
@@ -398,14 +228,14 @@ def finish(model, data: CharData, run: dict, cfg, out: Path, device, title: str)
     result.update({
         "test_text_sha256": data.test_sha256, "score_streams": SCORE_STREAMS,
         "best_step": best["step"], "steps": history["step"][-1] if history["step"] else 0,
-        "params": training.count_params(model), "vocab_size": len(vocab),
+        "params": devices.count_params(model), "vocab_size": len(vocab),
         "train_chars": len(train_ids), "train_seconds": round(train_seconds, 2),
         "tokens_per_second": round(tokens_seen / train_seconds, 1) if train_seconds else 0.0,
         "seed": cfg.seed, "model": cfg.model, "threads": torch.get_num_threads(),
         "processes": run.get("processes", 1), "dtype": run.get("dtype", "float32"),
     })
-    training.write_json(out / "metrics.json", result)
-    training.write_json(out / "history.json", history)
+    files.write_json(out / "metrics.json", result)
+    files.write_json(out / "history.json", history)
     plotting.plot_loss_curves(history, out / "loss_curve.png",
                               title=f"{title}: loss per character",
                               ylabel="loss (nats per character)",
@@ -426,44 +256,3 @@ def finish(model, data: CharData, run: dict, cfg, out: Path, device, title: str)
           f"{result['tokens_per_second']:,.0f} chars/s")
     print(f"results in {out}\n--- sample (temperature {cfg.temperature}) ---\n{sample}")
     return result
-
-
-def restore_model(checkpoint: dict, build_model, device) -> torch.nn.Module:
-    """The model a train.py checkpoint holds: rebuilt by the stage's `build_model(model_config)`
-    on `device`, with the trained weights (what every sample.py samples from)."""
-    model = build_model(checkpoint["model_config"]).to(device)
-    model.load_state_dict(checkpoint["model"])
-    return model
-
-
-def sample_characters(args, build_model) -> str:
-    """sample.py of a character model: load `args.checkpoint` (model state, model config and
-    vocabulary), continue `args.prompt` and print the text. `build_model(model_config)` is the
-    stage's constructor."""
-    prompt = check_sampling_arguments(args)
-    device = training.pick_device(args.device)
-    checkpoint = training.load_checkpoint(args.checkpoint, map_location=device)
-    vocab = text.CharVocab.from_saved(checkpoint["vocab"])
-    prompt_ids = vocab.encode(prompt, strict=True)
-    model = restore_model(checkpoint, build_model, device)
-    generator = torch.Generator().manual_seed(args.seed)
-    ids = generate(model, prompt_ids, args.length, args.temperature, args.top_k,
-                   generator=generator, device=device, never=(0,))
-    completion = prompt + vocab.decode(ids)
-    print(completion)
-    return completion
-
-
-def character_data(cfg) -> CharData:
-    """Stage 1's text as character ids: the corpus (or `cfg.data`) cut by shared.text into
-    training, validation and test text, with a vocabulary read from the training text only.
-    Checks the lengths that `cfg.batch_size` and `cfg.seq_len` need."""
-    parts = text.splits(cfg.corpus, cfg.data)
-    vocab = text.CharVocab.from_text(parts.train)
-    data = CharData(vocab, torch.tensor(vocab.encode(parts.train), dtype=torch.long),
-                    torch.tensor(vocab.encode(CONTEXT + parts.validation), dtype=torch.long),
-                    torch.tensor(vocab.encode(CONTEXT + parts.test), dtype=torch.long),
-                    fingerprint(parts.test))
-    check_lengths(len(data.train_ids), len(data.val_ids) - 1, len(data.test_ids) - 1,
-                  cfg.batch_size, cfg.seq_len, "characters")
-    return data

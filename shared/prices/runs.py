@@ -8,6 +8,8 @@ seed-averaged losses, the baselines, and the files a run writes.
         runs.add(seed, model, val_closes, test_closes, history, epoch_seconds, best_epoch, latency)
     result = runs.result(params=..., model="lstm", target="return")
     runs.save(out, result, label="LSTM", title="MemoryLLM")
+
+Imported by MemoryLLM/train.py and CodeLLM's forecaster train script.
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
-from shared import forecast, plotting, training
+from shared import plotting
+from shared.prices import forecast
+from shared.runtime import files
 
 
 def first_day(closes: np.ndarray) -> np.ndarray:
@@ -107,11 +111,11 @@ class SeedRuns:
 
     def save(self, out: Path, result: dict, label: str, title: str) -> None:
         """Write metrics.json, history.json, predictions.csv and the two plots; print a summary."""
-        training.write_json(out / "metrics.json", result)
-        training.write_json(out / "history.json", {"seeds": self.histories})
+        files.write_json(out / "metrics.json", result)
+        files.write_json(out / "history.json", {"seeds": self.histories})
         baselines = {k: v for k, v in self.baseline_test_preds.items() if k != "persistence"}
-        training.write_csv(out / "predictions.csv",  # prev_close is persistence's forecast
-                           forecast.predictions_frame(self.data.test, {**baselines, **self.test_preds}))
+        files.write_csv(out / "predictions.csv",  # prev_close is persistence's forecast
+                        forecast.predictions_frame(self.data.test, {**baselines, **self.test_preds}))
         seed = self.best[0]["seed"]
         plotting.plot_forecast(self.data.test.dates, self.data.test.close,
                                {f"{label} (seed {seed})": self.best[2],

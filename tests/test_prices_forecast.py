@@ -1,7 +1,8 @@
-"""shared/forecast.py's statistics and baselines against hand computations and independent
-implementations: the Diebold-Mariano test (horizons 1 to 3), its seed-averaged form, the Holm
-correction, the sample spread over seeds, the validation-tuned ridge, the naive direction bar;
-and the stage 3 report's sentences, which must follow from their numbers."""
+"""shared/prices/forecast.py: its metrics and baselines by hand, and its statistics against hand
+computations and independent implementations: the Diebold-Mariano test (horizons 1 to 3), its
+seed-averaged form, the Holm correction, the sample spread over seeds, the validation-tuned
+ridge, the naive direction bar; and the stage 3 report's sentences, which must follow from
+their numbers."""
 
 import math
 from types import SimpleNamespace
@@ -11,15 +12,16 @@ import pytest
 from conftest import ROOT
 from scipy import stats
 
-from shared import features, forecast, market, windows
-from shared.config import load_stage_config
+from shared.prices import features, forecast, market, windows
+
+from tools.loader import load_stage_config
 
 memory_report = load_stage_config(ROOT / "MemoryLLM" / "report.py")
 
 
 def reference_dm(loss, baseline_loss, horizon):
     """Diebold-Mariano with the HLN correction written out loop by loop (no vector tricks),
-    so it shares no code with shared/forecast.py."""
+    so it shares no code with shared/prices/forecast.py."""
     d = [a - b for a, b in zip(loss, baseline_loss, strict=True)]
     n = len(d)
     mean = sum(d) / n
@@ -199,3 +201,33 @@ def test_memoryllm_sentences_follow_the_numbers():
     assert "above the naive bar" in memory_report.direction_sentence(fake_metrics(lstm_direction=0.6))
     significant = memory_report.summary(fake_metrics(lstm_p=0.001))  # Holm 0.003: stat > 0, worse
     assert "significantly less accurate than persistence" in significant
+
+
+def test_seed_spread_of_two_seeds_by_hand():
+    summary = forecast.summarise_seeds([{"rmse": 1.0}, {"rmse": 3.0}])
+    assert summary == {"rmse_mean": 2.0, "rmse_std": pytest.approx(math.sqrt(2))}  # ddof=1
+
+
+def test_price_metrics_by_hand():
+    actual, predicted, previous = [10.0, 11.0, 12.0], [10.0, 12.0, 12.0], [9.0, 10.0, 11.0]
+    m = forecast.price_metrics(actual, predicted, previous)
+    assert m["test_rmse"] == pytest.approx(math.sqrt(1 / 3))
+    assert m["test_mae"] == pytest.approx(1 / 3)
+    assert m["test_mape"] == pytest.approx(100 * (1 / 11) / 3)
+    assert m["test_r2"] == pytest.approx(0.5)  # SS_res 1, SS_tot 2
+    assert m["test_directional_accuracy"] == 1.0
+    assert m["test_theil_u"] == pytest.approx(math.sqrt(1 / 3))  # persistence RMSE is 1
+
+
+def test_diebold_mariano_by_hand():
+    # Loss differences d = [-1, 0, -1]: mean -2/3, variance of the mean 2/27, HLN factor
+    # sqrt(2/3) -> statistic -2; two-sided p from Student t with 2 df: 2 * 0.0918 = 0.1835.
+    stat, p = forecast.diebold_mariano([10.0, 11.0, 12.0], [10.0, 12.0, 12.0], [9.0, 10.0, 11.0])
+    assert stat == pytest.approx(-2.0)
+    assert p == pytest.approx(2 * (0.5 - 1 / math.sqrt(6)), rel=1e-6)
+
+
+def test_baselines_by_hand():
+    assert forecast.persistence([5.0, 6.0]).tolist() == [5.0, 6.0]
+    assert forecast.drift([5.0, 6.0], train_close=[1.0, 2.0, 4.0]).tolist() == [6.5, 7.5]
+    assert forecast.directional_accuracy([2.0, 0.0], [1.5, 1.0], [1.0, 1.0]) == 0.5

@@ -1,8 +1,12 @@
-"""Settings dataclasses <-> argparse flags, so a stage declares each setting once.
+"""Settings dataclasses <-> argparse flags, so a stage declares each setting once, and the
+runtime settings every PyTorch train script takes (RuntimeConfig).
 
 A field `hidden_size: int = opt(512, "recurrent state width")` becomes the flag `--hidden-size`
 with that help text and default; `choices=[...]` restricts values, `metavar=` names the value
 in --help; booleans become `--flag / --no-flag`.
+
+Imported by every stage's config.py (`opt`, RuntimeConfig) and train.py (`parse_stage_args`),
+by shared.prices.config (the forecasters' data settings), and by the `make new-stage` template.
 """
 
 from __future__ import annotations
@@ -10,12 +14,10 @@ from __future__ import annotations
 import argparse
 import copy
 import dataclasses
-import importlib.util
 import sys
 import types
 import typing
 from dataclasses import dataclass, field
-from pathlib import Path
 
 
 def opt(default, help: str, **argparse_kwargs):
@@ -64,18 +66,6 @@ def config_from_args(cls, args: argparse.Namespace, **overrides):
     return cls(**values)
 
 
-def load_stage_config(path: str | Path):
-    """Import a stage's config.py (or another of its modules) by path, for reports, benchmarks
-    and tests outside the stage, without putting the stage folder on sys.path: stages' module
-    names overlap."""
-    path = Path(path)
-    spec = importlib.util.spec_from_file_location(f"_{path.parent.name}_{path.stem}", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
-
 def parse_stage_args(cls, description: str, smoke_overrides: dict, argv=None,
                      resumable: bool = True):
     """The command line of a stage's train.py: one flag per settings field, plus --smoke and
@@ -100,28 +90,10 @@ def parse_stage_args(cls, description: str, smoke_overrides: dict, argv=None,
 
 
 @dataclass
-class PriceDataConfig:
-    """The data settings of the forecasting stages (3 and 4), declared once so both take the
-    same flags with the same defaults: a stage's settings class inherits them."""
-
-    source: str = opt("bundled", "bundled (offline, 2004-2013) or yfinance (network)",
-                      choices=["bundled", "yfinance"])
-    ticker: str = opt("GOOG", "bundled: GOOG, AAPL, IBM, MSFT")
-    csv: str | None = opt(None, "your own daily prices: Date,Open,High,Low,Close,Volume "
-                                "and, to back-adjust for splits and dividends, Adj Close", metavar="PATH")
-    start: str | None = opt(None, "first date, YYYY-MM-DD")
-    end: str | None = opt(None, "last date, YYYY-MM-DD")
-    allow_splits: bool = opt(False, "keep split-like jumps (a close halving overnight, say) in prices "
-                                    "that have no adjusted close; by default they stop the run")
-    lookback: int = opt(60, "days in each input window")
-    target: str = opt("return", "what the network predicts; metrics are always on price",
-                      choices=["return", "price"])
-
-
-@dataclass
 class RuntimeConfig:
     """The device, precision and parallelism flags every PyTorch train script takes; a stage's
-    settings class inherits them (as the forecasting stages inherit PriceDataConfig)."""
+    settings class inherits them (as the forecasting stages inherit
+    shared.prices.config.PriceDataConfig). shared.runtime.parallel carries them out."""
 
     device: str = opt("auto", "auto picks cuda, then mps, then cpu", choices=["auto", "cpu", "cuda", "mps"])
     threads: int | None = opt(None, "CPU threads per process (default: the "

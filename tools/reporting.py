@@ -10,6 +10,9 @@ A generated section sits between two markers in a README:
 the committed text is out of date (the test suite uses that). Every stage's report.py is the
 same command (`python Stage/report.py [--check]`): `report_parser` and `write_report` are that
 command, so a report script holds only what its sections say.
+
+Imported by every stage's report.py, CodeLLM's comparison and seq2seq pages, docs/build.py and
+docs/front_page.py (`make docs`) and benchmarks/run.py (its printed tables).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from shared.errors import UserError
+from shared.runtime.errors import UserError
 
 
 def markdown_table(headers: list[str], rows: list[list[object]]) -> str:

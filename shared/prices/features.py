@@ -2,7 +2,7 @@
 
 Every indicator at day t uses days <= t, so a window ending at day t never sees the future.
 The first rows of each indicator are undefined (its warm-up); `add_indicators` drops them.
-Prices should come from `shared.market` (back-adjusted for splits, checked): on such prices
+Prices should come from `shared.prices.market` (back-adjusted for splits, checked): on such prices
 every indicator is finite after the warm-up.
 
 Conventions (the usual ones, spelled out because libraries differ):
@@ -15,6 +15,9 @@ Conventions (the usual ones, spelled out because libraries differ):
   equal (the bands have no width).
 * volume_change: today's volume over the volume of the latest earlier day that traded, minus
   1 (so a day without trades reads -1 and the next day compares with the last traded one).
+
+Imported by shared.prices.windows (`add_indicators`, FEATURES), the train scripts of MemoryLLM
+and CodeLLM's forecaster, the stage 3 vs 4 comparison and its report, and the tests.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from shared.errors import UserError
+from shared.runtime.errors import UserError
 
 SMA_WINDOWS = (5, 20, 50)
 EMA_SPANS = (12, 26)
@@ -114,7 +117,7 @@ def add_indicators(prices: pd.DataFrame) -> pd.DataFrame:
         row = out[~defined[first:]]
         column = row.columns[~np.isfinite(row.iloc[0].to_numpy(dtype="float64"))][0]
         raise UserError(f"prices: {column} is undefined on {row.index[0].date()} (a missing, zero "
-                        "or infinite price?); load prices with shared.market, which checks them")
+                        "or infinite price?); load prices with shared.prices.market, which checks them")
     return out
 
 

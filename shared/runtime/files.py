@@ -1,61 +1,28 @@
-"""Small training helpers every stage uses: seeds, devices, run folders, JSON, checkpoints.
+"""What a run writes and reads back: its folder, JSON and CSV files, and checkpoints.
 
 Files are written atomically (temporary file in the same folder, then `os.replace`), so an
 interrupted run never leaves a half-written checkpoint or metrics file behind. Checkpoints hold
 only tensors and plain Python values and are read back with `torch.load(weights_only=True)`, so
 loading one never runs code from the file.
+
+Imported by every stage's train, predict, sample and report scripts, by shared.lm (checkpoints
+and metrics of the language models), shared.prices.runs (the forecasters' run files), docs/ and
+benchmarks/run.py.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import random
 import re
 import tempfile
-import time
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 
-from shared.errors import UserError
-
-DEVICES = ("auto", "cpu", "cuda", "mps")
-
-
-def seed_everything(seed: int) -> None:
-    """Seed Python, NumPy and PyTorch so a CPU run repeats exactly."""
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
-
-
-def pick_device(name: str = "auto") -> torch.device:
-    """`auto` picks cuda, then mps, then cpu; asking for a missing device is a clear error."""
-    if name not in DEVICES:
-        raise UserError(f"--device {name}: choose one of {', '.join(DEVICES)}")
-    has_mps = getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available()
-    if name == "auto":
-        name = "cuda" if torch.cuda.is_available() else "mps" if has_mps else "cpu"
-    if name == "cuda" and not torch.cuda.is_available():
-        raise UserError("--device cuda: no CUDA GPU is visible to PyTorch; use --device cpu")
-    if name == "mps" and not has_mps:
-        raise UserError("--device mps: Apple's MPS backend is not available; use --device cpu")
-    return torch.device(name)
-
-
-def set_threads(threads: int | None) -> int:
-    """Use `threads` CPU threads (default: PyTorch's choice, usually one per core)."""
-    if threads:
-        torch.set_num_threads(threads)
-    return torch.get_num_threads()
-
-
-def count_params(model: torch.nn.Module) -> int:
-    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+from shared.runtime.errors import UserError
 
 
 def run_dir(out_dir: str | Path, run_name: str) -> Path:
@@ -176,18 +143,3 @@ def load_checkpoint(path: str | Path, expect: dict[str, Any] | None = None,
             )
     return checkpoint
 
-
-def matmul_flops(size: int = 2048, repeats: int = 5, device: str | torch.device = "cpu") -> float:
-    """The machine's float32 matrix-multiply speed (FLOP/s), best of `repeats`: the practical
-    peak that a model's achieved FLOP/s is compared with."""
-    a = torch.randn(size, size, device=device)
-    b = torch.randn(size, size, device=device)
-    a @ b  # warm-up: thread pool, caches
-    best = float("inf")
-    for _ in range(repeats):
-        started = time.perf_counter()
-        a @ b
-        if torch.device(device).type == "cuda":
-            torch.cuda.synchronize()
-        best = min(best, time.perf_counter() - started)
-    return 2 * size**3 / best

@@ -1,6 +1,6 @@
 """Daily market data for the forecasting stages (3 and 4): one clean, checked OHLCV DataFrame.
 
-    from shared import market
+    from shared.prices import market
     prices = market.load_prices()                          # bundled GOOG 2004-2013, offline
     prices = market.load_prices(ticker="MSFT")             # AAPL, FB, GOOG, IBM, MSFT bundled
     prices = market.load_prices(csv="my_prices.csv")       # Date,Open,High,Low,Close,Volume[,Adj Close]
@@ -18,9 +18,12 @@ and so vouches for nothing, as GOOG's bundled one), a day-over-day move that loo
 split (the close falling or rising by a ratio near 2, 3, 4, 5, 10 or 3/2, not undone the next
 day) stops the run, unless `allow_splits=True` (`--allow-splits`) keeps it on purpose.
 
-Checks (shared/price_checks.py). A file that would reach training as silently wrong data stops
+Checks (shared/prices/checks.py). A file that would reach training as silently wrong data stops
 with one line naming the line(s) and the fix; rows out of order are sorted and exact duplicate
 rows dropped, with a warning.
+
+Imported by the train and predict scripts of MemoryLLM and CodeLLM's forecaster, the stage 3
+vs 4 comparison, and the tests.
 """
 
 from __future__ import annotations
@@ -31,8 +34,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from shared import price_checks as checks
-from shared.errors import UserError
+from shared.prices import checks
+from shared.runtime.errors import UserError
 
 COLUMNS = checks.COLUMNS
 SOURCES = ("bundled", "yfinance")

@@ -2,6 +2,9 @@
 
 Scripts raise `UserError("what is wrong; how to fix it")` for bad input. `run_main` turns it
 into one line on stderr and exit status 2 instead of a traceback.
+
+Imported by every script of every stage (`run_main` wraps each `main`), by most modules of
+shared/ (the errors they raise), by tools/reporting.py and by the tests.
 """
 
 from __future__ import annotations

@@ -12,6 +12,9 @@ so no validation or test value shapes them.
     data.train.x  # (samples, lookback, features), scaled
     data.to_price(predictions, data.test)  # back to prices, whatever the target
     save_preprocessing(data, run / PREPROCESSING)  # scalers + settings as JSON, for predict.py
+
+Imported by the train and predict scripts of MemoryLLM and CodeLLM's forecaster, the stage 3
+vs 4 comparison, and the tests.
 """
 
 from __future__ import annotations
@@ -26,8 +29,8 @@ import numpy as np
 import pandas as pd
 from sklearn.preprocessing import StandardScaler
 
-from shared.errors import UserError
-from shared.features import FEATURES, add_indicators
+from shared.prices.features import FEATURES, add_indicators
+from shared.runtime.errors import UserError
 
 TARGETS = ("return", "price")
 MIN_SAMPLES = {"train": 100, "val": 20, "test": 20}
@@ -189,7 +192,7 @@ def save_preprocessing(data: Dataset, path: str | Path) -> Path:
              "target_scaler": scaler_to_json(data.target_scaler)}
     text = json.dumps(state, indent=2, allow_nan=False) + "\n"
     # Written atomically (temporary file, then rename), like every results file; done here
-    # rather than with shared.training so that the Keras stage needs no PyTorch to predict.
+    # rather than with shared.runtime.files so that the Keras stage needs no PyTorch to predict.
     path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:

@@ -1,4 +1,4 @@
-"""Metrics as plain functions, kept apart from training losses.
+"""Language-model metrics as plain functions, kept apart from training losses.
 
 Language models report three numbers for the same validation (or test) text:
 
@@ -13,6 +13,10 @@ Two models scored on the same test text are compared with a paired block bootstr
 its nats per block, and resampling whole blocks (the same blocks for both models) gives an
 interval on the difference in bits per character that respects the dependence between
 neighbouring characters.
+
+Imported by TinyLLM/train.py and SmaLLM/train.py (their metrics and baselines), shared.lm.loop
+and shared.lm.scoring, TinyLLM/report.py and docs/build.py (`compare_runs` on the committed
+runs), and the tests. The forecasters' metrics are in shared.prices.forecast.
 """
 
 from __future__ import annotations

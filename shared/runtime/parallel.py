@@ -1,7 +1,7 @@
 """One process or many, float32 or mixed precision: what a PyTorch train script needs to run
 unchanged on a laptop CPU, one GPU, or several processes under `torchrun`.
 
-    rt = parallel.setup(cfg)              # cfg: a shared.config.RuntimeConfig; reads torchrun's
+    rt = parallel.setup(cfg)              # cfg: a RuntimeConfig (shared.runtime.config); reads torchrun's
                                           # RANK / WORLD_SIZE / LOCAL_RANK
     net = rt.prepare(model, cfg.compile)  # torch.compile, then DistributedDataParallel
     with rt.autocast():                   # bfloat16 / float16 where --dtype asks for it
@@ -14,7 +14,10 @@ unchanged on a laptop CPU, one GPU, or several processes under `torchrun`.
 Without torchrun this is a single process (rank 0 of 1) and every call is a no-op wrapper.
 Under `torchrun --nproc-per-node N train.py ...` each process initialises the process group
 (gloo on CPU, nccl on CUDA), DDP averages the gradients across processes, and the script splits
-each batch between the ranks (see shared/lm.fit): the effective batch stays `--batch-size`.
+each batch between the ranks (see shared.lm.loop.fit): the effective batch stays `--batch-size`.
+
+Imported by every PyTorch train script (TinyLLM, SmaLLM, CodeLLM's mini-GPT, forecaster and
+seq2seq, LLMind) and by the tests.
 """
 
 from __future__ import annotations
@@ -27,8 +30,8 @@ from dataclasses import dataclass
 import torch
 import torch.distributed as dist
 
-from shared import training
-from shared.errors import UserError
+from shared.runtime import devices
+from shared.runtime.errors import UserError
 
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 
@@ -148,7 +151,7 @@ class Runtime:
         """Every process's `obj`, in rank order (a list of one when not distributed).
 
         `obj` is tensors nested in lists and tuples (None and plain numbers allowed, e.g. the
-        recurrent states of shared/lm.fit), with the same layout and shapes on every process.
+        recurrent states of shared.lm.loop.fit), with the same layout and shapes on every process.
         The tensors travel with `dist.all_gather`, not as the serialized Python objects of
         `all_gather_object`, which the receiving process would have to unserialize."""
         if not self.distributed:
@@ -210,7 +213,7 @@ def setup(cfg) -> Runtime:
     rank, local = int(os.environ.get("RANK", "0")), int(os.environ.get("LOCAL_RANK", "0"))
     if cfg.grad_accum < 1:
         raise UserError(f"--grad-accum must be at least 1, got {cfg.grad_accum}")
-    device = training.pick_device(cfg.device)
+    device = devices.pick_device(cfg.device)
     if device.type == "cuda" and world > 1:
         if torch.cuda.device_count() < int(os.environ.get("LOCAL_WORLD_SIZE", world)):
             raise UserError(f"torchrun started more processes per node than the "
@@ -222,7 +225,7 @@ def setup(cfg) -> Runtime:
     # Processes on one machine share its cores; oversubscribing them slows everyone down.
     per_node = int(os.environ.get("LOCAL_WORLD_SIZE", "1"))
     share = max(1, (os.cpu_count() or 1) // per_node) if world > 1 else None
-    threads = training.set_threads(cfg.threads or share)
+    threads = devices.set_threads(cfg.threads or share)
     dtype = resolve_dtype(cfg.dtype, device)
     if dtype != torch.float32 and device.type == "mps":
         raise UserError(f"--dtype {cfg.dtype} is not supported on mps here; use --dtype float32")

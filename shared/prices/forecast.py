@@ -7,6 +7,9 @@ Theil's U (model RMSE / persistence RMSE) and the Diebold-Mariano test say wheth
 Two more baselines: drift (whose direction is "always the training drift's sign", the naive
 bar for directional accuracy) and a ridge regression on the same windows, its penalty chosen
 on validation. A page that runs several tests corrects them with `holm`.
+
+Imported by shared.prices.runs, the train scripts of MemoryLLM and CodeLLM's forecaster, the
+stage 3 vs 4 comparison, MemoryLLM/report.py and the tests.
 """
 
 from __future__ import annotations

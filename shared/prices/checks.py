@@ -1,4 +1,4 @@
-"""The checks a daily price file must pass before it becomes features (used by shared.market).
+"""The checks a daily price file must pass before it becomes features.
 
 Each check raises a one-line `UserError` that names the file's line(s) and the fix. Frames here
 are indexed by file line number (the header is line 1), so every message can point at a row.
@@ -11,6 +11,8 @@ that are missing, non-numeric (thousands separators, decimal commas), infinite, 
 negative, High below Low, Open or Close outside Low..High (beyond rounding), a Volume column
 of zeros, a one-day spike that the next day undoes (a typo), and, where no adjusted close
 vouches for the prices, a move that looks like a stock split.
+
+Imported by shared.prices.market alone, which runs these checks on every file it reads.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import numpy as np
 import pandas as pd
 from pandas.tseries.api import guess_datetime_format
 
-from shared.errors import UserError
+from shared.runtime.errors import UserError
 
 COLUMNS = ["open", "high", "low", "close", "volume"]
 NAMES = {"date": "date", "datetime": "date", "open": "open", "high": "high", "low": "low",

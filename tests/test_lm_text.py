@@ -1,7 +1,9 @@
+"""shared/lm/text.py: the Shakespeare corpus and test play, a --data file's split, NFC reading."""
+
 import pytest
 
-from shared import text
-from shared.errors import UserError
+from shared.lm import text
+from shared.runtime.errors import UserError
 
 EXPECTED_SNIPPET = """ORSINO:
 If music be the food of love, play on;
@@ -92,15 +94,3 @@ def test_read_text_file_errors(tmp_path):
     good = tmp_path / "good.txt"
     good.write_text("héllo\n", encoding="utf-8")
     assert text.read_text_file(good) == "héllo\n"
-
-
-def test_char_vocab_round_trip_and_unknowns():
-    vocab = text.CharVocab.from_text("hello world")
-    assert vocab.chars == text.CharVocab.UNK + " dehlorw"
-    ids = vocab.encode("hold")
-    assert ids == [4, 6, 5, 2] and vocab.decode(ids) == "hold"
-    assert vocab.encode("hex") == [4, 3, 0]  # unseen 'x' -> the unknown slot
-    with pytest.raises(UserError, match="never saw these characters in training: 'xz'"):
-        vocab.encode("zox", strict=True)
-    rebuilt = text.CharVocab.from_saved(vocab.chars)
-    assert rebuilt.chars == vocab.chars

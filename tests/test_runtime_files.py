@@ -1,3 +1,6 @@
+"""shared/runtime/files.py: atomic JSON, run folders, and checkpoints that round-trip exactly and
+load safely."""
+
 import json
 import re
 from pathlib import Path
@@ -6,37 +9,12 @@ import numpy as np
 import pytest
 import torch
 
-from shared import training
-from shared.errors import UserError
-
-
-def test_pick_device():
-    assert training.pick_device("cpu").type == "cpu"
-    assert training.pick_device("auto").type in {"cpu", "cuda", "mps"}
-    with pytest.raises(UserError, match="choose one of"):
-        training.pick_device("tpu")
-    if not torch.cuda.is_available():
-        with pytest.raises(UserError, match="no CUDA GPU"):
-            training.pick_device("cuda")
-
-
-def test_seed_everything_repeats():
-    training.seed_everything(7)
-    first = torch.randn(5)
-    training.seed_everything(7)
-    assert torch.equal(first, torch.randn(5))
-
-
-def test_set_threads():
-    before = torch.get_num_threads()
-    try:
-        assert training.set_threads(1) == 1
-    finally:
-        torch.set_num_threads(before)
+from shared.runtime import devices, files
+from shared.runtime.errors import UserError
 
 
 def test_write_json_is_atomic_and_sorted(tmp_path):
-    path = training.write_json(tmp_path / "sub" / "metrics.json", {"b": 2, "a": 1.5})
+    path = files.write_json(tmp_path / "sub" / "metrics.json", {"b": 2, "a": 1.5})
     assert json.loads(path.read_text()) == {"a": 1.5, "b": 2}
     assert path.read_text().index('"a"') < path.read_text().index('"b"')
     assert [p.name for p in path.parent.iterdir()] == ["metrics.json"]  # no temp file left
@@ -50,9 +28,9 @@ def _checkpoint(hidden=8):
 
 def test_checkpoint_round_trip(tmp_path):
     model, ckpt = _checkpoint()
-    path = training.save_checkpoint(tmp_path / "last.pt", ckpt)
-    loaded = training.load_checkpoint(path, expect={"model_config": {"hidden_size": 8},
-                                                    "vocab": "abc"})
+    path = files.save_checkpoint(tmp_path / "last.pt", ckpt)
+    loaded = files.load_checkpoint(path, expect={"model_config": {"hidden_size": 8},
+                                                 "vocab": "abc"})
     assert loaded["step"] == 12
     fresh = torch.nn.Linear(3, 8)
     fresh.load_state_dict(loaded["model"])
@@ -61,7 +39,7 @@ def test_checkpoint_round_trip(tmp_path):
 
 
 def test_resume_checkpoint_round_trip_is_exact(tmp_path):
-    """What shared/lm.fit stores (optimizer state after real steps, recurrent states, the RNG)
+    """What shared.lm.loop.fit stores (optimizer state after real steps, recurrent states, the RNG)
     comes back from the safe load identical, so a resumed run continues exactly."""
     torch.manual_seed(0)
     model = torch.nn.LSTM(3, 4, batch_first=True)
@@ -75,7 +53,7 @@ def test_resume_checkpoint_round_trip_is_exact(tmp_path):
             "best_val": float("inf"), "history": {"step": [10, 20], "val_loss": [2.5, 2.25]},
             "step": 20, "rng": torch.get_rng_state()}
     after_save = torch.randn(4)  # what the uninterrupted run draws next
-    loaded = training.load_checkpoint(training.save_checkpoint(tmp_path / "last.pt", ckpt))
+    loaded = files.load_checkpoint(files.save_checkpoint(tmp_path / "last.pt", ckpt))
     assert loaded.keys() == ckpt.keys()
     for key, tensor in ckpt["model"].items():
         assert torch.equal(loaded["model"][key], tensor), key
@@ -102,7 +80,7 @@ def test_save_checkpoint_refuses_what_a_safe_load_cannot_read(tmp_path, value, w
     where it sits, and no file is written."""
     ckpt = {"step": 1, "history": {"val_loss": [1.0, value]}}
     with pytest.raises(TypeError, match=re.escape(where)):
-        training.save_checkpoint(tmp_path / "last.pt", ckpt)
+        files.save_checkpoint(tmp_path / "last.pt", ckpt)
     assert list(tmp_path.iterdir()) == []
     torch.save(ckpt, tmp_path / "raw.pt")  # the reason: PyTorch's safe loader refuses it
     with pytest.raises(Exception, match="Unsupported global"):
@@ -111,23 +89,23 @@ def test_save_checkpoint_refuses_what_a_safe_load_cannot_read(tmp_path, value, w
 
 def test_checkpoint_refuses_other_config_or_vocab(tmp_path):
     _, ckpt = _checkpoint()
-    path = training.save_checkpoint(tmp_path / "last.pt", ckpt)
+    path = files.save_checkpoint(tmp_path / "last.pt", ckpt)
     with pytest.raises(UserError, match=r"different model config \(hidden_size: 8 in checkpoint, 16 now"):
-        training.load_checkpoint(path, expect={"model_config": {"hidden_size": 16}})
+        files.load_checkpoint(path, expect={"model_config": {"hidden_size": 16}})
     with pytest.raises(UserError, match="different vocab .*only now: 'd'"):
-        training.load_checkpoint(path, expect={"vocab": "abcd"})
+        files.load_checkpoint(path, expect={"vocab": "abcd"})
 
 
 def test_missing_or_corrupt_checkpoint(tmp_path):
     with pytest.raises(UserError, match="no checkpoint at"):
-        training.load_checkpoint(tmp_path / "nope.pt")
+        files.load_checkpoint(tmp_path / "nope.pt")
     bad = tmp_path / "bad.pt"
     bad.write_bytes(b"not a checkpoint")
     with pytest.raises(UserError, match="not a readable checkpoint"):
-        training.load_checkpoint(bad)
+        files.load_checkpoint(bad)
 
 
 def test_run_dir(tmp_path):
-    path = training.run_dir(tmp_path / "results", "lstm")
+    path = files.run_dir(tmp_path / "results", "lstm")
     assert path.is_dir() and path.name == "lstm"
-    assert training.count_params(torch.nn.Linear(3, 2)) == 8
+    assert devices.count_params(torch.nn.Linear(3, 2)) == 8
