@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -31,6 +32,24 @@ def run_script(script: str, *args: str, cwd: Path | None = None, check: bool = T
         raise AssertionError(f"{script} {' '.join(map(str, args))} exited {proc.returncode}:\n"
                              f"{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
     return proc
+
+
+@contextmanager
+def project_folder(folder: Path):
+    """Load a project's modules by path as its scripts see them: `folder` first on sys.path, and
+    no other folder's module of the same name (several stages have a data.py, a model.py and
+    a config.py) cached in sys.modules while they load. Afterwards sys.path and those names are
+    as they were, so no test sees another folder's module under a shared name."""
+    names = [p.stem for p in folder.glob("*.py")]
+    saved = {n: sys.modules.pop(n) for n in names if n in sys.modules}
+    sys.path.insert(0, str(folder))
+    try:
+        yield
+    finally:
+        sys.path.remove(str(folder))
+        for n in names:
+            sys.modules.pop(n, None)
+        sys.modules.update(saved)
 
 
 def read_json(path: Path) -> dict:

@@ -6,7 +6,7 @@ import math
 
 import pytest
 import torch
-from conftest import ROOT, assert_one_line_error, read_json, run_script
+from conftest import ROOT, assert_one_line_error, project_folder, read_json, run_script
 
 from tools.loader import load_stage_config
 
@@ -15,8 +15,7 @@ TRAIN = "CodeLLM/seq2seq/train.py"
 # folder, as when seq2seq/train.py runs, so that folder is first on sys.path while they load
 # (and only then).
 SEQ2SEQ = ROOT / "CodeLLM" / "seq2seq"
-with pytest.MonkeyPatch.context() as mp:
-    mp.syspath_prepend(str(SEQ2SEQ))
+with project_folder(SEQ2SEQ):
     tasks, nets, settings = (load_stage_config(SEQ2SEQ / f"{name}.py")
                              for name in ("data", "model", "config"))
 
@@ -168,10 +167,10 @@ def test_bad_settings_get_one_line_errors(tmp_path):
         assert_one_line_error(proc, fragment)
 
 
-def test_report_is_up_to_date_and_notices_an_edit(tmp_path, monkeypatch):
+def test_report_is_up_to_date_and_notices_an_edit(tmp_path):
     assert run_script(TRAIN, "--report", "--check", check=False).returncode == 0
-    monkeypatch.syspath_prepend(str(SEQ2SEQ))  # train.py imports its neighbours
-    train = load_stage_config(SEQ2SEQ / "train.py")
+    with project_folder(SEQ2SEQ):  # train.py imports its neighbours
+        train = load_stage_config(SEQ2SEQ / "train.py")
     page = tmp_path / "page.md"
     page.write_text("<!-- begin: seq2seq-results -->\nold\n<!-- end: seq2seq-results -->\n")
     assert train.report(check=True, page=page) == 1
