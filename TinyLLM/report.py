@@ -3,7 +3,9 @@
     python TinyLLM/report.py           # after `make bench` has written the reference runs
     python TinyLLM/report.py --check   # exit 1 if the README is out of date (used by tests)
 
-Reads results/reference-<model>/metrics.json and sample.txt; nothing is typed in by hand.
+Reads results/reference-<model>/metrics.json and sample.txt, and for the "Why gates" section
+results/reference-gates/metrics.json (written by gates.py, which also calls
+`write_gates_section` after a reference run); nothing is typed in by hand.
 Headline numbers are on the test text (a whole play nothing trained or selected on);
 validation numbers are shown beside them because validation chose each checkpoint. Every
 difference the text comments on carries a paired block-bootstrap 95% interval.
@@ -140,12 +142,91 @@ def target_line() -> str:
             f"on a {files.read_json(path)['machine']['cpu_count']}-core machine.")
 
 
+GATES = STAGE_DIR / "results" / "reference-gates" / "metrics.json"
+NAMES = {"rnn": "plain RNN", "gru": "GRU", "lstm": "LSTM", "gpt": "mini-GPT"}
+
+
+def gates_section(g: dict) -> str:
+    """The "Why gates" section, from gates.py's metrics.json: recall against distance, where
+    each model falls to chance, where gates did not matter, and the target."""
+    s, summary, chance = g["settings"], g["summary"], g["chance"]
+    distances = [x["distance"] for x in summary["rnn"]["by_distance"]]
+    headers = ["model", "params"] + [f"d = {d}" for d in distances] + ["at chance from"]
+    rows = []
+    for model, m in summary.items():
+        falls = m["falls_to_chance_at"]
+        rows.append([NAMES[model], g["params"][model]]
+                    + [f"{x['mean']:.0%} ({x['min']:.0%}-{x['max']:.0%})" for x in m["by_distance"]]
+                    + [f"d = {falls}" if falls else f"never (up to {distances[-1]})"])
+    table = reporting.markdown_table(headers, rows)
+
+    def falls(model: str) -> str:
+        d = summary[model]["falls_to_chance_at"]
+        return f"from d = {d}" if d else f"at no distance up to {distances[-1]}"
+
+    def all_recall(d: int, models) -> bool:
+        return all(next(x for x in summary[m]["by_distance"] if x["distance"] == d)["mean"]
+                   > g["target"]["recall"] for m in models)
+
+    cells = [c for c in ("rnn", "gru", "lstm") if c in summary]
+    easy = [d for d in distances if all_recall(d, cells)]
+    hard = [d for d in distances if all(next(x for x in summary[c]["by_distance"]
+                                             if x["distance"] == d)["at_chance"] for c in cells)]
+    lines = [f"Every model was trained from scratch at each distance for {s['steps']} Adam steps of "
+             f"{s['batch_size']} fresh random sequences ({s['seeds']} seeds; alphabet of "
+             f"{s['alphabet']}, so chance is {chance:.1%}), and scored on {s['test_size']} held-out "
+             "sequences per distance. Cells in the table: mean test recall over seeds (lowest-highest "
+             "seed). A model is *at chance* at a distance when the 95% Wilson interval of its pooled "
+             "test answers includes chance.", "", table, "",
+             "Where each falls to chance: " + "; ".join(f"the {NAMES[m]} {falls(m)}" for m in summary)
+             + "."]
+    if easy:
+        lines.append(f"Where gates did not matter: at d = {', '.join(map(str, easy))} every cell, the "
+                     "plain RNN included, recalled above "
+                     f"{g['target']['recall']:.0%}; a short memory needs no gate.")
+    if hard:
+        lines.append(f"Where gates were not enough: at d = {', '.join(map(str, hard))} all three cells "
+                     f"were at chance after {s['steps']} steps; a larger budget (or a curriculum) "
+                     "would be needed, and the mini-GPT, which looks straight back at the marked "
+                     "symbol, " + ("recalled there too." if "gpt" in summary and not any(
+                         next(x for x in summary["gpt"]["by_distance"] if x["distance"] == d)[
+                             "at_chance"] for d in hard) else "was not spared either."))
+    t = g["target"]
+    lines.append(f"Target (GRU and LSTM above {t['recall']:.0%} at a distance where the plain RNN is at "
+                 f"chance): {'met at d = ' + ', '.join(map(str, t['met_at'])) if t['met'] else 'not met'}."
+                 f" Wall time {g['wall_seconds']:.0f} s ({g['cells_wall_seconds']:.0f} s for the three "
+                 f"cells in {s['workers']} processes, {g['gpt_wall_seconds'] or 0:.0f} s for the "
+                 "mini-GPT) on 2 CPU cores.")
+    grads = g["gradients"]
+    decay = []
+    for cell in cells:
+        if cell in grads:
+            init, trained = grads[cell]["init"], grads[cell]["trained"]
+            decay.append(f"{NAMES[cell]} {init[-1] / init[0]:.1e} at initialisation, "
+                         f"{trained[-1] / trained[0]:.1e} trained")
+    if decay:
+        lines.append(f"Vanishing gradients, at d = {g['gradient_distance']} (right panel): the gradient "
+                     "of the query's loss with respect to the marked symbol's input, relative to the "
+                     "one with respect to the query's own input, was " + "; ".join(decay) + ".")
+    lines += ["", "![Recall against distance, and gradient norm against k]"
+                  "(results/reference-gates/gates.png)"]
+    return "\n".join(lines)
+
+
+def write_gates_section(check: bool = False) -> bool:
+    """Rewrite (or with `check`, compare) the README's why-gates section alone."""
+    return reporting.update_section(STAGE_DIR / "README.md", "why-gates",
+                                    gates_section(training.read_json(GATES)), check=check)
+
+
 def sections() -> dict[str, str]:
     """Every generated section of the README, from the reference runs."""
     runs = load_runs()
     if DEFAULT_MODEL not in runs:
         raise UserError(f"no reference run of {DEFAULT_MODEL}; run `make bench` first")
+    parts = {"why-gates": gates_section(training.read_json(GATES))} if GATES.is_file() else {}
     return {
+        **parts,
         "results-summary": summary(runs) + target_line(),
         "results-table": results_table(runs),
         "reading": reading(runs),
