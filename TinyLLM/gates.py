@@ -26,6 +26,7 @@ README's "Why gates" section.
 from __future__ import annotations
 
 import argparse
+import copy
 import dataclasses
 import subprocess
 import sys
@@ -56,9 +57,9 @@ class GatesConfig:
     alphabet: int = opt(8, "symbols to remember; chance is 1 / alphabet")
     embed_size: int = opt(16, "symbol embedding width (all three cells)")
     hidden_size: int = opt(64, "recurrent state width (all three cells)")
-    lstm_forget_bias: float = opt(1.0, "initial bias of the LSTM's forget gate, in each of its two "
+    lstm_forget_bias: float = opt(2.0, "initial bias of the LSTM's forget gate, in each of its two "
                                        "bias vectors (PyTorch's default is 0: the LSTM then starts "
-                                       "forgetting half its cell every step)")
+                                       "by forgetting half its cell at every step)")
     steps: int = opt(300, "Adam steps per model, distance and seed: the same budget for all")
     batch_size: int = opt(64, "fresh random sequences per step")
     lr: float = opt(1e-2, "Adam learning rate of the recurrent cells")
@@ -133,6 +134,7 @@ def gradient_norms(model: CharRNN, cfg: GatesConfig, distance: int) -> list[floa
     """Mean over test sequences of |d loss at the query / d input embedding at step t - k|,
     for k = 0 .. distance: how much the answer's error can still move what came k steps back."""
     ids, answers = recall.test_set(distance, cfg.alphabet, min(cfg.test_size, 256))
+    model = copy.deepcopy(model).double()  # float32 underflows to 0 within 100 steps of an RNN
     x = model.embed(ids).detach().requires_grad_(True)  # (batch, d + 1, embed)
     out, _ = model.rnn(x)
     loss = F.cross_entropy(model.head(out[:, -1]), answers, reduction="sum")

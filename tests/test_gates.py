@@ -110,3 +110,9 @@ def test_gpt_recall_refuses_a_distance_beyond_its_context(tmp_path):
     proc = run_script(GPT_RECALL, "--distances", "64", "--context", "64", "--out-dir", tmp_path,
                       check=False)
     assert_one_line_error(proc, "distance 64", "context is 64")
+
+
+@pytest.mark.parametrize("script", [GATES, GPT_RECALL])
+def test_scripts_answer_help(script):
+    proc = run_script(script, "--help")
+    assert proc.stdout.startswith("usage:") and "--distances" in proc.stdout and "--seeds" in proc.stdout
