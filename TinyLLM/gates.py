@@ -7,7 +7,7 @@ long memory, at distances from a few steps to a hundred, with the same budget ev
     python gates.py --smoke                  # well under a minute: two distances, one seed
     python gates.py --distances 5 50 200 --gpt-context 256 --seeds 3
 
-The task (shared/recall.py): a marked symbol, d - 1 random distractors, a query; the model must
+The task (shared/lm/recall.py): a marked symbol, d - 1 random distractors, a query; the model must
 answer the marked symbol at the query, d steps after it saw it. Each cell (TinyLLM's CharRNN,
 same sizes for all three) is trained from scratch at every distance and seed for the same
 number of Adam steps on the same batch size, and scored on that distance's held-out test set.
@@ -41,9 +41,10 @@ from torch.nn import functional as F
 
 from model import CharRNN  # this folder's model.py
 
-from shared import recall, training
-from shared.config import add_dataclass_arguments, opt
-from shared.errors import UserError, run_main
+from shared.lm import recall
+from shared.runtime import devices, files
+from shared.runtime.config import add_dataclass_arguments, opt
+from shared.runtime.errors import UserError, run_main
 
 STAGE_DIR = Path(__file__).resolve().parent
 GPT_SCRIPT = STAGE_DIR.parent / "CodeLLM" / "minigpt" / "recall.py"
@@ -146,12 +147,12 @@ def gradient_norms(model: CharRNN, cfg: GatesConfig, distance: int) -> list[floa
 def run_job(cfg: GatesConfig, cell: str, distance: int, seed: int, with_gradients: bool) -> dict:
     """One cell at one distance and seed, from scratch (in a worker process)."""
     torch.set_num_threads(1)  # one job per core: tiny matrices gain nothing from two threads
-    training.seed_everything(seed)
+    devices.seed_everything(seed)
     model = build_cell(cell, cfg)
     before = gradient_norms(model, cfg, distance) if with_gradients else None
     row = recall.train_recall(model, last_logits(model), distance, cfg.steps, cfg.batch_size,
                               cfg.lr, cfg.alphabet, seed, cfg.test_size)
-    row = {"model": cell, "params": training.count_params(model), **row}
+    row = {"model": cell, "params": devices.count_params(model), **row}
     if with_gradients:
         row["grad_norm_init"], row["grad_norm_trained"] = before, gradient_norms(model, cfg, distance)
     print(f"{cell} d={distance} seed {seed}: recall {row['accuracy']:.1%} "
@@ -180,7 +181,7 @@ def train_gpt(cfg: GatesConfig, out: Path) -> dict:
     print("\n=== the mini-GPT: CodeLLM/minigpt/recall.py ===", flush=True)
     if subprocess.run(command).returncode != 0:
         raise UserError("CodeLLM/minigpt/recall.py failed (its message is above)")
-    return training.read_json(out / "gpt" / "metrics.json")
+    return files.read_json(out / "gpt" / "metrics.json")
 
 
 def summarise(rows: list[dict], distances: list[int], chance: float) -> dict:
@@ -249,7 +250,7 @@ def plot(result: dict, path: Path) -> None:
 def main(argv=None) -> dict:
     cfg, smoke = parse_args(argv)
     check(cfg)
-    out = training.run_dir(cfg.out_dir, cfg.run_name)
+    out = files.run_dir(cfg.out_dir, cfg.run_name)
     started = time.perf_counter()
     print(f"cells {', '.join(CELLS)} at distances {cfg.distances}: {cfg.steps} steps of "
           f"{cfg.batch_size} sequences each, {cfg.seeds} seed(s), {cfg.workers} worker(s)", flush=True)
@@ -275,7 +276,7 @@ def main(argv=None) -> dict:
         "wall_seconds": round(time.perf_counter() - started, 1),
         "runs": [{k: v for k, v in r.items() if not k.startswith("grad_norm")} for r in rows],
     }
-    training.write_json(out / "metrics.json", result)
+    files.write_json(out / "metrics.json", result)
     plot(result, out / "gates.png")
     for model, s in summary.items():
         print(f"{model:>5}: " + "  ".join(f"d={x['distance']} {x['mean']:.0%}" for x in s["by_distance"])

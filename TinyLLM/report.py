@@ -214,7 +214,7 @@ def gates_section(g: dict) -> str:
 def write_gates_section(check: bool = False) -> bool:
     """Rewrite (or with `check`, compare) the README's why-gates section alone."""
     return reporting.update_section(STAGE_DIR / "README.md", "why-gates",
-                                    gates_section(training.read_json(GATES)), check=check)
+                                    gates_section(files.read_json(GATES)), check=check)
 
 
 def sections() -> dict[str, str]:
@@ -222,7 +222,7 @@ def sections() -> dict[str, str]:
     runs = load_runs()
     if DEFAULT_MODEL not in runs:
         raise UserError(f"no reference run of {DEFAULT_MODEL}; run `make bench` first")
-    parts = {"why-gates": gates_section(training.read_json(GATES))} if GATES.is_file() else {}
+    parts = {"why-gates": gates_section(files.read_json(GATES))} if GATES.is_file() else {}
     return {
         **parts,
         "results-summary": summary(runs) + target_line(),

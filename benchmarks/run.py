@@ -156,7 +156,7 @@ def bench_gates() -> dict:
     subprocess.run([sys.executable, str(ROOT / "TinyLLM" / "gates.py"), "--run-name", "reference-gates"],
                    cwd=ROOT / "TinyLLM", check=True)
     wall = time.perf_counter() - started
-    g = training.read_json(ROOT / "TinyLLM" / "results" / "reference-gates" / "metrics.json")
+    g = files.read_json(ROOT / "TinyLLM" / "results" / "reference-gates" / "metrics.json")
     recall = {model: {str(x["distance"]): round(x["mean"], 4) for x in s["by_distance"]}
               for model, s in g["summary"].items()}
     falls = {model: s["falls_to_chance_at"] for model, s in g["summary"].items()}

@@ -1,5 +1,5 @@
 """The mini-GPT's column of TinyLLM's "why gates" experiment: the long-range recall task of
-shared/recall.py, with the same distances, steps, batch size and test sets as the recurrent
+shared/lm/recall.py, with the same distances, steps, batch size and test sets as the recurrent
 cells.
 
     cd CodeLLM/minigpt
@@ -18,8 +18,9 @@ from pathlib import Path
 
 from model import MiniGPT  # this folder's model.py
 
-from shared import recall, training
-from shared.errors import UserError, run_main
+from shared.lm import recall
+from shared.runtime import devices, files
+from shared.runtime.errors import UserError, run_main
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -63,11 +64,11 @@ def check(args) -> None:
 def main(argv=None) -> dict:
     args = parse_args(argv)
     check(args)
-    training.set_threads(args.threads)
+    devices.set_threads(args.threads)
     started, rows = time.perf_counter(), []
     for distance in args.distances:
         for seed in range(args.seeds):
-            training.seed_everything(seed)
+            devices.seed_everything(seed)
             model = MiniGPT(recall.vocab_size(args.alphabet), block_size=args.context,
                             d_model=args.d_model, n_layer=args.n_layer, heads=args.heads)
             row = recall.train_recall(model, lambda ids, m=model: m.logits(ids)[:, -1], distance,
@@ -76,10 +77,10 @@ def main(argv=None) -> dict:
             rows.append({"model": "gpt", **row})
             print(f"gpt d={distance} seed {seed}: recall {row['accuracy']:.1%} "
                   f"({row['train_seconds']:.1f} s)", flush=True)
-    result = {"model": "gpt", "params": training.count_params(model), "rows": rows,
+    result = {"model": "gpt", "params": devices.count_params(model), "rows": rows,
               "settings": {k: v for k, v in vars(args).items() if k != "out_dir"},
               "wall_seconds": round(time.perf_counter() - started, 1)}
-    training.write_json(Path(args.out_dir) / "metrics.json", result)
+    files.write_json(Path(args.out_dir) / "metrics.json", result)
     return result
 
 
