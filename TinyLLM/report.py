@@ -3,7 +3,9 @@
     python TinyLLM/report.py           # after `make bench` has written the reference runs
     python TinyLLM/report.py --check   # exit 1 if the README is out of date (used by tests)
 
-Reads results/reference-<model>/metrics.json and sample.txt; nothing is typed in by hand.
+Reads results/reference-<model>/metrics.json and sample.txt, and for the "Why gates" section
+results/reference-gates/metrics.json (written by gates.py, which also calls
+`write_gates_section` after a reference run); nothing is typed in by hand.
 Headline numbers are on the test text (a whole play nothing trained or selected on);
 validation numbers are shown beside them because validation chose each checkpoint. Every
 difference the text comments on carries a paired block-bootstrap 95% interval.
@@ -140,12 +142,89 @@ def target_line() -> str:
             f"on a {files.read_json(path)['machine']['cpu_count']}-core machine.")
 
 
+GATES = STAGE_DIR / "results" / "reference-gates" / "metrics.json"
+NAMES = {"rnn": "plain RNN", "gru": "GRU", "lstm": "LSTM", "gpt": "mini-GPT"}
+
+
+def gates_section(g: dict) -> str:
+    """The "Why gates" section, from gates.py's metrics.json: recall against distance, where
+    each model falls to chance, where gates paid off and where they did not, and the target."""
+    s, chance, goal = g["settings"], g["chance"], g["target"]["recall"]
+    order = [m for m in ("rnn", "gru", "lstm", "gpt") if m in g["summary"]]
+    at = {m: {x["distance"]: x for x in g["summary"][m]["by_distance"]} for m in order}
+    distances = sorted(at["rnn"])
+    cells = [c for c in ("rnn", "gru", "lstm") if c in at]
+
+    def falls(model: str) -> str:
+        d = g["summary"][model]["falls_to_chance_at"]
+        return f"from d = {d}" if d else f"at no distance up to {distances[-1]}"
+
+    def listed(ds) -> str:
+        return ", ".join(map(str, ds))
+
+    rows = [[NAMES[m], g["params"][m]]
+            + [f"{at[m][d]['mean']:.0%} ({at[m][d]['min']:.0%}-{at[m][d]['max']:.0%})" for d in distances]
+            + [falls(m).replace("from ", "").replace("at no distance", "never")] for m in order]
+    paragraphs = [
+        f"Every model was trained from scratch at each distance for {s['steps']} Adam steps of "
+        f"{s['batch_size']} fresh random sequences ({s['seeds']} seeds; alphabet of {s['alphabet']}, so "
+        f"chance is {chance:.1%}), and scored on {s['test_size']} held-out sequences per distance. "
+        "Table: mean test recall over seeds (lowest-highest seed). A model counts as *at chance* at "
+        "a distance when the 95% Wilson interval of its pooled test answers reaches down to chance.",
+        reporting.markdown_table(["model", "params"] + [f"d = {d}" for d in distances]
+                                 + ["at chance from"], rows),
+        "Where each falls to chance: " + "; ".join(f"the {NAMES[m]} {falls(m)}" for m in order) + "."]
+    easy = [d for d in distances if all(at[c][d]["mean"] > goal for c in cells)]
+    if easy:
+        paragraphs.append(f"Where gates did not matter: at d = {listed(easy)} every cell, the plain RNN "
+                          f"included, recalled above {goal:.0%}; a short memory needs no gate.")
+    paid = [f"the {NAMES[c]} at d = {listed(ds)}" for c in ("gru", "lstm") if c in at
+            if (ds := [d for d in distances if at[c][d]["mean"] > goal >= at["rnn"][d]["mean"]])]
+    if paid:
+        paragraphs.append(f"Where gates paid off (above {goal:.0%} where the plain RNN was not): "
+                          + "; ".join(paid) + ".")
+    short = [f"the {NAMES[c]} at d = {listed(ds)}" for c in ("gru", "lstm") if c in at
+             if (ds := [d for d in distances if at[c][d]["at_chance"]])]
+    if short:
+        failed = sorted({d for c in ("gru", "lstm") if c in at for d in distances if at[c][d]["at_chance"]})
+        gpt_ok = "gpt" in at and all(at["gpt"][d]["mean"] > goal for d in failed)
+        paragraphs.append("Where a gate was not enough in this budget (at chance): " + "; ".join(short)
+                          + ". More steps, or a curriculum from short to long distances, would be "
+                          "needed there" + ("; the mini-GPT, which attends straight back to the marked "
+                                            "symbol, needed neither." if gpt_ok else "."))
+    t = g["target"]
+    paragraphs.append(
+        f"Target (GRU and LSTM above {goal:.0%} at a distance where the plain RNN is at chance): "
+        f"{'met at d = ' + listed(t['met_at']) if t['met'] else 'not met'}. Wall time "
+        f"{g['wall_seconds']:.0f} s ({g['cells_wall_seconds']:.0f} s for the three cells in "
+        f"{s['workers']} processes, {g['gpt_wall_seconds'] or 0:.0f} s for the mini-GPT) on 2 CPU cores.")
+    fades = [f"{NAMES[c]} {g['gradients'][c]['init'][-1] / g['gradients'][c]['init'][0]:.0e} at "
+             f"initialisation, {g['gradients'][c]['trained'][-1] / g['gradients'][c]['trained'][0]:.0e} "
+             "trained" for c in cells if c in g["gradients"]]
+    if fades:
+        paragraphs.append(
+            f"Vanishing gradients, at d = {g['gradient_distance']} (right panel): the gradient of the "
+            "query's loss with respect to the marked symbol's input, as a fraction of the one with "
+            "respect to the query's own input, was " + "; ".join(fades) + ".")
+    paragraphs.append("![Recall against distance, and gradient norm against k]"
+                      "(results/reference-gates/gates.png)")
+    return "\n\n".join(paragraphs)
+
+
+def write_gates_section(check: bool = False) -> bool:
+    """Rewrite (or with `check`, compare) the README's why-gates section alone."""
+    return reporting.update_section(STAGE_DIR / "README.md", "why-gates",
+                                    gates_section(files.read_json(GATES)), check=check)
+
+
 def sections() -> dict[str, str]:
     """Every generated section of the README, from the reference runs."""
     runs = load_runs()
     if DEFAULT_MODEL not in runs:
         raise UserError(f"no reference run of {DEFAULT_MODEL}; run `make bench` first")
+    parts = {"why-gates": gates_section(files.read_json(GATES))} if GATES.is_file() else {}
     return {
+        **parts,
         "results-summary": summary(runs) + target_line(),
         "results-table": results_table(runs),
         "reading": reading(runs),
