@@ -4,11 +4,12 @@ script takes the same common flags (the consistency the roadmap promises)."""
 import pytest
 from conftest import run_script
 
-SCRIPTS = ["TinyLLM/train.py", "TinyLLM/sample.py", "TinyLLM/report.py",
+SCRIPTS = ["TinyLLM/train.py", "TinyLLM/sample.py", "TinyLLM/report.py", "TinyLLM/gates.py",
            "SmaLLM/train.py", "SmaLLM/sample.py", "SmaLLM/report.py",
            "MemoryLLM/train.py", "MemoryLLM/predict.py", "MemoryLLM/report.py",
            "CodeLLM/forecaster/train.py", "CodeLLM/forecaster/predict.py", "CodeLLM/report.py",
            "CodeLLM/compare/compare.py", "CodeLLM/minigpt/train.py", "CodeLLM/minigpt/sample.py",
+           "CodeLLM/minigpt/recall.py",
            "CodeLLM/seq2seq/train.py",
            "LLMind/train.py", "LLMind/predict.py", "LLMind/report.py", "LLMind/tokenizer_quest.py",
            "LLMind/tune.py",
