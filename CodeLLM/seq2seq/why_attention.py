@@ -410,7 +410,7 @@ def section(results_dir: Path = STAGE_DIR / "results") -> str:
          "exact match, longer", "chrF, training lengths / longer"], rows)
     sizes = "; ".join(f"{t}: train up to {d['lengths'][0]}, test up to {d['lengths'][1]} "
                       f"({d['train']:,} / {d['val']:,} / {d['test']:,} train / val / test)"
-                      for t, d in m["data"].items())
+                      for t in LENGTH_TASKS if (d := m["data"].get(t)))
     return "\n".join([
         f"{c['seeds']} seeds per model and task; each cell is the mean over seeds, with the lowest "
         f"and highest seed in brackets. Every model: {c['steps']:,} steps x {c['batch_size']}, "
