@@ -151,7 +151,7 @@ def bench_seq2seq() -> dict:
     subprocess.run([sys.executable, str(ROOT / "CodeLLM" / "seq2seq" / "why_attention.py"),
                     "--run-name", "reference-why-attention"], check=True)
     wall = time.perf_counter() - started
-    m = training.read_json(ROOT / "CodeLLM" / "seq2seq" / "results" / "reference-why-attention" /
+    m = files.read_json(ROOT / "CodeLLM" / "seq2seq" / "results" / "reference-why-attention" /
                            "metrics.json")
     lead_target, seconds_target = 0.20, 900.0
     tasks = []

@@ -36,9 +36,11 @@ from data import LENGTH_TASKS, TaskData, length_range, make_length_data
 from model import Seq2SeqTransformer
 from train import evaluate, train
 
-from shared import parallel, reporting, training
-from shared.config import opt, parse_stage_args
-from shared.errors import UserError, run_main
+from shared.runtime import devices, files, parallel
+from shared.runtime.config import opt, parse_stage_args
+from shared.runtime.errors import UserError, run_main
+
+from tools import reporting
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
@@ -155,7 +157,7 @@ def run_one(cfg: WhyAttentionConfig, task: str, name: str, seed: int) -> dict:
     """Train one model on one task with one seed; score the test set by source length."""
     data = _DATA[task]
     settings = transformer_config(cfg, name, seed)
-    rt = parallel.Runtime(device=torch.device("cpu"), threads=training.set_threads(1))
+    rt = parallel.Runtime(device=torch.device("cpu"), threads=devices.set_threads(1))
     model, _, best_step, seconds = train(settings, data, rt, build=lambda: build(cfg, data, name))
     src, tgt = data.tensors(data.test)
     test = evaluate(model, src, tgt, rt.device)
@@ -166,7 +168,7 @@ def run_one(cfg: WhyAttentionConfig, task: str, name: str, seed: int) -> dict:
     written = [" ".join(data.target_vocab.decode(p)) for p in test["predicted"]]
     wanted = [" ".join(t) for t in data.test.targets]
     beyond = lengths > train_len
-    result = {"task": task, "model": name, "seed": seed, "params": training.count_params(model),
+    result = {"task": task, "model": name, "seed": seed, "params": devices.count_params(model),
               "train_seconds": round(seconds, 1), "best_step": best_step,
               "exact_match_by_length": by_length,
               "exact_match_seen": float(right[~beyond].mean()),
@@ -292,8 +294,8 @@ def experiment(cfg: WhyAttentionConfig, smoke: bool = False) -> dict:
         train_len, test_len = cfg.lengths(task)
         _DATA[task] = make_length_data(task, train_len, test_len, cfg.train_size, cfg.val_size,
                                        cfg.test_per_length, cfg.data_seed)
-    out = training.run_dir(cfg.out_dir, cfg.run_name)
-    training.write_json(out / "config.json", {**dataclasses.asdict(cfg), "smoke": smoke})
+    out = files.run_dir(cfg.out_dir, cfg.run_name)
+    files.write_json(out / "config.json", {**dataclasses.asdict(cfg), "smoke": smoke})
     jobs = _jobs(cfg)
     print(f"{len(jobs)} runs ({len(cfg.task_list())} tasks x {len(cfg.model_list())} models x "
           f"{cfg.seeds} seeds), {cfg.steps:,} steps x {cfg.batch_size} each, {cfg.workers} at once",
@@ -322,7 +324,7 @@ def experiment(cfg: WhyAttentionConfig, smoke: bool = False) -> dict:
                       "lengths": list(cfg.lengths(t))} for t, d in _DATA.items()}
     metrics = {"wall_seconds": round(wall, 1), "cpu_count": _cpus(), "data": data_sizes,
                "summary": summ, "runs": runs, "attention_examples": examples}
-    training.write_json(out / "metrics.json", metrics)
+    files.write_json(out / "metrics.json", metrics)
     for line in conclusions(metrics):
         print(line)
     print(f"wrote {out} in {wall:.0f}s")
@@ -397,7 +399,7 @@ def section(results_dir: Path = STAGE_DIR / "results") -> str:
     if not (run / "metrics.json").is_file():
         raise UserError(f"no reference run in {run}; make it with `python "
                         f"CodeLLM/seq2seq/why_attention.py --run-name {REFERENCE}`")
-    m, c = training.read_json(run / "metrics.json"), training.read_json(run / "config.json")
+    m, c = files.read_json(run / "metrics.json"), files.read_json(run / "config.json")
     rows = []
     for task, models in _ordered(m["summary"]).items():
         for name, s in models.items():
