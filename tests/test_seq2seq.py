@@ -1,6 +1,8 @@
 """CodeLLM's toy encoder-decoder tasks: the data (number words by hand, no test source in
 training), the model's mechanics (shapes, causal mask, padding), then seq2seq/train.py run as a
-user runs it, with --smoke, and its report."""
+user runs it, with --smoke, and its report. Then "why attention": the translator's data, the
+length split, the recurrent models' score functions by hand and their attention, and
+why_attention.py's smoke run and report."""
 
 import math
 
@@ -11,13 +13,14 @@ from conftest import ROOT, assert_one_line_error, project_folder, read_json, run
 from tools.loader import load_stage_config
 
 TRAIN = "CodeLLM/seq2seq/train.py"
+WHY = "CodeLLM/seq2seq/why_attention.py"
 # By path: stages share module names. model.py and config.py import data.py from their own
 # folder, as when seq2seq/train.py runs, so that folder is first on sys.path while they load
 # (and only then).
 SEQ2SEQ = ROOT / "CodeLLM" / "seq2seq"
 with project_folder(SEQ2SEQ):
-    tasks, nets, settings = (load_stage_config(SEQ2SEQ / f"{name}.py")
-                             for name in ("data", "model", "config"))
+    tasks, nets, settings, rnns = (load_stage_config(SEQ2SEQ / f"{name}.py")
+                                   for name in ("data", "model", "config", "recurrent"))
 
 
 @pytest.mark.parametrize("n, words", [
@@ -179,3 +182,154 @@ def test_report_is_up_to_date_and_notices_an_edit(tmp_path):
     for task in tasks.TASKS:
         m = read_json(SEQ2SEQ / "results" / f"reference-seq2seq-{task}" / "metrics.json")
         assert f"| {task} | {m['params']:,} |" in text and f"{m['test_exact_match']:.2%}" in text
+
+
+# --- why attention ----------------------------------------------------------------------------
+
+def test_translator_by_hand():
+    """Lexish: subject, object, (prepositional phrase,) verb; adjectives after the noun, mirrored."""
+    cases = {
+        "the dog sees a cat": "lo hundo un kato vidas",
+        "the big red dog sees a cat near the old tree":
+            "lo hundo roso granda un kato lo arbo vetra apud vidas",
+        "a happy child likes the small blue bird": "un kido gaja lo birdo bleva peta amas",
+    }
+    for english, lexish in cases.items():
+        assert tasks.translate(english.split()) == lexish.split()
+    assert len(tasks.LEXICON) >= 30 and len(set(tasks.LEXICON.values())) == len(tasks.LEXICON)
+
+
+def test_sources_of_length_counts_every_sentence():
+    # five words: "det noun verb det noun", 2 x 12 nouns x 8 verbs x 2 x 12
+    assert tasks.sources_of_length("translate", 5) == 2 * 12 * 8 * 2 * 12
+    assert tasks.sources_of_length("number-words", 1) == 10
+    assert tasks.sources_of_length("number-words", 3) == 900
+    assert tasks.TRANSLATE_LENGTHS == (5, 14)
+
+
+@pytest.fixture(scope="module", params=tasks.LENGTH_TASKS)
+def length_data(request):
+    train_len, test_len = {"reverse": (5, 7), "number-words": (4, 6), "translate": (8, 11)}[request.param]
+    data = tasks.make_length_data(request.param, train_len, test_len, train_size=1500,
+                                  val_size=100, test_per_length=40, seed=0)
+    return data, train_len, test_len
+
+
+def test_length_split_is_respected(length_data):
+    data, train_len, test_len = length_data
+    assert max(len(s) for s in data.train.sources + data.val.sources) == train_len
+    test_lengths = {len(s) for s in data.test.sources}
+    assert max(test_lengths) == test_len and {n for n in test_lengths if n > train_len}
+    assert all(test_lengths & {n} for n in range(train_len + 1, test_len + 1))  # every longer length
+    for source, target in zip(data.test.sources, data.test.targets, strict=True):
+        assert target == tasks.target_of(data.task, source)
+    src, tgt = data.tensors(data.test)  # the tensors hold the longest test source
+    assert src.shape[1] == test_len + 1
+
+
+def test_no_test_source_in_training(length_data):
+    data, _, _ = length_data
+    train = {tuple(s) for s in data.train.sources} | {tuple(s) for s in data.val.sources}
+    test = [tuple(s) for s in data.test.sources]
+    assert len(set(test)) == len(test) and not train & set(test)
+
+
+def test_training_length_longer_than_test_is_a_user_error():
+    with pytest.raises(tasks.UserError, match="longer than the test length"):
+        tasks.make_length_data("translate", 12, 10, 100, 10, 5)
+
+
+def test_bahdanau_score_by_hand():
+    """v . tanh(W_q q + W_k k_j) with W_q = I, W_k = diag(2, 1), v = (1, -1), q = (1, 0):
+    k_1 = (0, 0): tanh(1, 0) -> tanh 1 = 0.761594; k_2 = (1, 1): tanh(3, 1) -> tanh 3 - tanh 1."""
+    att = rnns.AdditiveAttention(2, 2, 2)
+    with torch.no_grad():
+        att.query_proj.weight.copy_(torch.eye(2))
+        att.key_proj.weight.copy_(torch.tensor([[2.0, 0.0], [0.0, 1.0]]))
+        att.v.weight.copy_(torch.tensor([[1.0, -1.0]]))
+    keys = torch.tensor([[[0.0, 0.0], [1.0, 1.0]]])  # (batch 1, S 2, 2)
+    scores = att.scores(torch.tensor([[1.0, 0.0]]), att.project_keys(keys))
+    assert torch.allclose(scores, torch.tensor([[0.7615942, 0.9950548 - 0.7615942]]), atol=1e-6)
+
+
+def test_luong_general_score_and_attend_by_hand():
+    """q . (W k_j) with W = [[1, 0], [1, 1]], q = (1, 2): k_1 = (1, 0) -> W k_1 = (1, 1) -> 3;
+    k_2 = (0, 1) -> (0, 1) -> 2; k_3 = (5, 5) -> (5, 10) -> 25, but it is padding: its weight is 0
+    and the softmax is e^3 / (e^3 + e^2) = 0.731059 and 0.268941."""
+    att = rnns.GeneralAttention(2, 2)
+    with torch.no_grad():
+        att.W.weight.copy_(torch.tensor([[1.0, 0.0], [1.0, 1.0]]))
+    memory = torch.tensor([[[1.0, 0.0], [0.0, 1.0], [5.0, 5.0]]])
+    scores = att.scores(torch.tensor([[1.0, 2.0]]), att.project_keys(memory))
+    assert torch.allclose(scores, torch.tensor([[3.0, 2.0, 25.0]]))
+    weights, context = rnns.attend(scores, torch.tensor([[True, True, False]]), memory)
+    assert torch.allclose(weights, torch.tensor([[0.731059, 0.268941, 0.0]]), atol=1e-6)
+    assert torch.allclose(context, torch.tensor([[0.731059, 0.268941]]), atol=1e-6)
+
+
+@pytest.mark.parametrize("kind", rnns.ATTENTION)
+def test_recurrent_decoder_shapes_and_attention_sums_to_one(kind):
+    data = tasks.make_length_data("translate", 8, 10, 200, 20, 5, seed=1)
+    torch.manual_seed(0)
+    model = rnns.RecurrentSeq2Seq(len(data.source_vocab), len(data.target_vocab), data.max_target_len,
+                                  d_model=16, hidden_size=16, attention=kind).eval()
+    src, tgt = data.tensors(data.test)
+    logits = model(src[:5], tgt[:5, :-1])
+    assert logits.shape == (5, data.max_target_len - 1, len(data.target_vocab))
+    ids, maps = model.greedy_decode(src[:5])
+    assert ids.shape[0] == 5 and ids.shape[1] <= data.max_target_len - 1
+    # Fed its own greedy output, teacher forcing picks the same words.
+    bos = torch.full((5, 1), tasks.Vocab.BOS)
+    forced = model(src[:5], torch.cat([bos, ids[:, :-1]], dim=1)).argmax(-1)
+    eos = (ids == tasks.Vocab.EOS).int()
+    live = eos.cumsum(1) - eos == 0
+    assert torch.equal(forced[live], ids[live])
+    if kind == "none":
+        assert maps == []
+        return
+    (weights,) = maps  # (batch, 1, steps, S)
+    assert weights.shape == (5, 1, ids.shape[1], data.max_source_len)
+    assert torch.allclose(weights.sum(-1), torch.ones(5, 1, ids.shape[1]), atol=1e-5)
+    padding = (src[:5] == tasks.Vocab.PAD)[:, None, None, :].expand_as(weights)
+    assert torch.all(weights[padding] == 0)
+
+
+@pytest.mark.slow
+def test_why_attention_smoke_run_writes_every_artifact(tmp_path):
+    proc = run_script(WHY, "--smoke", "--out-dir", tmp_path)
+    run = tmp_path / "smoke-why-attention"
+    for name in ("config.json", "metrics.json", "exact_match_by_length.png", "attention.png"):
+        assert (run / name).is_file() and (run / name).stat().st_size > 0, name
+    m = read_json(run / "metrics.json")
+    assert len(m["runs"]) == len(tasks.LENGTH_TASKS) * 4 * read_json(run / "config.json")["seeds"]
+    for r in m["runs"]:
+        assert 0 <= r["exact_match_seen"] <= 1 and 0 <= r["exact_match_longer"] <= 1
+        assert r["params"] > 0 and r["train_seconds"] > 0
+        if r["task"] == "translate":
+            assert 0 <= r["chrf_seen"] <= 100 and 0 <= r["chrf_longer"] <= 100
+    for task in tasks.LENGTH_TASKS:
+        assert set(m["summary"][task]) == {"gru", "bahdanau", "luong", "transformer"}
+        assert set(m["attention_examples"][task]) == {"bahdanau", "luong", "transformer"}
+    assert m["wall_seconds"] > 0 and "wrote" in proc.stdout
+
+
+@pytest.mark.slow
+def test_why_attention_bad_lengths_get_one_line_errors(tmp_path):
+    for flags, fragment in ((["--reverse-train-words", "9", "--reverse-test-words", "7"],
+                             "longer than the test length"),
+                            (["--translate-test-words", "20"], "lengths must lie in"),
+                            (["--models", "gru,lstm"], "--models")):
+        proc = run_script(WHY, "--smoke", *flags, "--out-dir", tmp_path, check=False)
+        assert_one_line_error(proc, fragment)
+        assert not (tmp_path / "smoke-why-attention" / "metrics.json").exists()
+
+
+def test_why_attention_report_is_up_to_date():
+    assert run_script(WHY, "--report", "--check", check=False).returncode == 0
+
+
+def test_why_attention_answers_help():
+    proc = run_script(WHY, "--help")
+    assert proc.stdout.startswith("usage:")
+    for flag in ("--seeds", "--reverse-train-words", "--translate-test-words", "--smoke", "--steps"):
+        assert flag in proc.stdout, flag

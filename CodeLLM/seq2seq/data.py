@@ -2,12 +2,18 @@
 splits. seq2seq/train.py and seq2seq/model.py import it.
 
 Tasks: `reverse` writes a sentence's words in reverse order; `number-words` spells an integer
-from 0 to 999,999, read digit by digit, in English words. Every source sequence is unique, and
-the train / validation / test split is made on the sources, so no test input is ever trained on.
+from 0 to 999,999, read digit by digit, in English words; `translate` (why_attention.py only)
+turns a templated English sentence into Lexish, a small invented language of this repository
+whose word order differs (verb last, adjectives after the noun in mirrored order, postpositions).
+Every source sequence is unique, and the train / validation / test split is made on the
+sources, so no test input is ever trained on. `make_data` splits at random (train.py);
+`make_length_data` trains on short sources and tests on every length up to longer ones
+(why_attention.py, the length-generalisation experiment).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,7 +21,8 @@ import torch
 
 from shared.runtime.errors import UserError
 
-TASKS = ("reverse", "number-words")
+TASKS = ("reverse", "number-words")  # train.py's tasks
+LENGTH_TASKS = (*TASKS, "translate")  # why_attention.py's
 
 WORDS = ("red", "blue", "green", "old", "young", "small", "big", "quick", "slow", "happy",
          "fox", "dog", "cat", "bird", "fish", "horse", "king", "queen", "child", "farmer",
@@ -179,3 +186,174 @@ def show_source(task: str, tokens: list[str]) -> str:
     return "".join(tokens) if task == "number-words" else " ".join(tokens)
 
 
+
+
+# --- The translator: English -> Lexish -------------------------------------------------------
+# A lexicon written for this repository: 35 word pairs. Lexish puts the verb last (subject,
+# object, verb), the adjectives after their noun in mirrored order and the preposition after its
+# noun phrase, so the word that comes next in the output is often far back or far ahead in the
+# source: the alignment is not monotonic.
+#   the big red dog sees a cat near the old tree -> lo hundo roso granda un kato lo arbo vetra apud vidas
+DETERMINERS = {"the": "lo", "a": "un"}
+ADJECTIVES = {"red": "roso", "blue": "bleva", "green": "verda", "old": "vetra", "young": "juna",
+              "small": "peta", "big": "granda", "quick": "rapa", "slow": "lenta", "happy": "gaja"}
+NOUNS = {"dog": "hundo", "cat": "kato", "fox": "vulpo", "bird": "birdo", "horse": "kevalo",
+         "king": "rego", "queen": "regina", "child": "kido", "farmer": "farmo", "tree": "arbo",
+         "house": "domo", "river": "rivo"}
+VERBS = {"sees": "vidas", "likes": "amas", "finds": "trovas", "follows": "sekvas",
+         "chases": "kasas", "helps": "helpas", "hears": "audas", "watches": "rigardas"}
+PREPOSITIONS = {"near": "apud", "behind": "posta", "under": "sub"}
+LEXICON = {**DETERMINERS, **ADJECTIVES, **NOUNS, **VERBS, **PREPOSITIONS}
+MOST_ADJECTIVES = 2  # per noun phrase
+# A structure: (adjectives of the subject, of the object, of the prepositional phrase's noun,
+# or None when the sentence has no prepositional phrase).
+STRUCTURES = [(a, b, c) for a in range(MOST_ADJECTIVES + 1) for b in range(MOST_ADJECTIVES + 1)
+              for c in (None, *range(MOST_ADJECTIVES + 1))]
+
+
+def structure_length(structure: tuple) -> int:
+    """Words of an English sentence: noun phrase = determiner, adjectives, noun."""
+    subject, obj, pp = structure
+    return 2 + subject + 1 + 2 + obj + (0 if pp is None else 1 + 2 + pp)
+
+
+TRANSLATE_LENGTHS = (min(map(structure_length, STRUCTURES)), max(map(structure_length, STRUCTURES)))
+
+
+def _noun_phrase_lexish(phrase: list[str]) -> list[str]:
+    """the big red dog -> lo hundo roso granda: the noun first, then the adjectives mirrored."""
+    det, *adjectives, noun = phrase
+    return [LEXICON[det], LEXICON[noun], *(LEXICON[a] for a in reversed(adjectives))]
+
+
+def translate(sentence: list[str]) -> list[str]:
+    """An English sentence of the templates (see STRUCTURES) in Lexish, word by word."""
+    cut = next(i for i, w in enumerate(sentence) if w in VERBS)
+    subject, verb, rest = sentence[:cut], sentence[cut], sentence[cut + 1 :]
+    pp_at = next((i for i, w in enumerate(rest) if w in PREPOSITIONS), len(rest))
+    obj, pp = rest[:pp_at], rest[pp_at:]
+    out = _noun_phrase_lexish(subject) + _noun_phrase_lexish(obj)
+    if pp:  # near the tree -> lo arbo apud
+        out += _noun_phrase_lexish(pp[1:]) + [LEXICON[pp[0]]]
+    return out + [LEXICON[verb]]
+
+
+def _draw_sentence(rng, structure: tuple) -> tuple[str, ...]:
+    def phrase(adjectives: int) -> list[str]:
+        picked = rng.choice(len(ADJECTIVES), adjectives, replace=False)  # no "big big dog"
+        return [_pick(rng, DETERMINERS), *(list(ADJECTIVES)[i] for i in picked), _pick(rng, NOUNS)]
+    subject, obj, pp = structure
+    words = phrase(subject) + [_pick(rng, VERBS)] + phrase(obj)
+    if pp is not None:
+        words += [_pick(rng, PREPOSITIONS)] + phrase(pp)
+    return tuple(words)
+
+
+def _pick(rng, words: dict) -> str:
+    return list(words)[int(rng.integers(len(words)))]
+
+
+def _phrases(adjectives: int) -> int:
+    """Distinct noun phrases with this many (distinct, ordered) adjectives."""
+    return len(DETERMINERS) * math.perm(len(ADJECTIVES), adjectives) * len(NOUNS)
+
+
+def sources_of_length(task: str, length: int) -> int:
+    """How many distinct sources of `length` tokens a task has (0 if none)."""
+    if task == "reverse":
+        return len(WORDS) ** length
+    if task == "number-words":
+        return 0 if not 1 <= length <= NUMBER_DIGITS else 10 if length == 1 else 9 * 10 ** (length - 1)
+    total = 0
+    for s in STRUCTURES:
+        if structure_length(s) == length:
+            n = _phrases(s[0]) * len(VERBS) * _phrases(s[1])
+            total += n if s[2] is None else n * len(PREPOSITIONS) * _phrases(s[2])
+    return total
+
+
+def draw_source(task: str, length: int, rng) -> tuple[str, ...]:
+    """One random source of exactly `length` tokens."""
+    if task == "reverse":
+        return tuple(WORDS[i] for i in rng.integers(0, len(WORDS), length))
+    if task == "number-words":
+        low = 0 if length == 1 else 10 ** (length - 1)
+        return tuple(str(int(rng.integers(low, 10**length))))
+    fitting = [s for s in STRUCTURES if structure_length(s) == length]
+    return _draw_sentence(rng, fitting[int(rng.integers(len(fitting)))])
+
+
+def target_of(task: str, source) -> list[str]:
+    if task == "reverse":
+        return list(reversed(source))
+    if task == "number-words":
+        return number_to_words(int("".join(source))).split()
+    return translate(list(source))
+
+
+def length_range(task: str, min_words: int = 3) -> tuple[int, int]:
+    """The shortest and longest source a task can have (reverse: from `min_words`, no limit)."""
+    if task == "reverse":
+        return min_words, 10**6
+    if task == "number-words":
+        return 1, NUMBER_DIGITS
+    return TRANSLATE_LENGTHS
+
+
+def make_length_data(task: str, train_length: int, test_length: int, train_size: int,
+                     val_size: int, test_per_length: int, seed: int = 0,
+                     min_words: int = 3) -> TaskData:
+    """Train and validate on sources up to `train_length` tokens; test on every length up to
+    `test_length`, about `test_per_length` sources at each (fewer where few exist: there are
+    ten one-digit numbers). Test sources are drawn first and never trained on, whatever their
+    length, so the test reads both "held-out, seen length" and "longer than any in training"."""
+    if task not in LENGTH_TASKS:
+        raise UserError(f"task {task}: choose one of {', '.join(LENGTH_TASKS)}")
+    shortest, longest = length_range(task, min_words)
+    if train_length > test_length:
+        raise UserError(f"{task}: training length {train_length} is longer than the test length "
+                        f"{test_length}; the test must reach at least as far as training")
+    if not (shortest <= train_length and test_length <= longest):
+        raise UserError(f"{task}: lengths must lie in {shortest}..{longest} tokens, got training "
+                        f"{train_length} and test {test_length}")
+    if min(train_size, val_size, test_per_length) < 1:
+        raise UserError("train, validation and per-length test sizes must each be at least 1")
+    rng = np.random.default_rng(seed)
+    lengths = [n for n in range(shortest, test_length + 1) if sources_of_length(task, n)]
+    test: dict[tuple, None] = {}
+    for n in lengths:
+        # Leave most sources of a seen length to training (a fifth at most is held out).
+        share = 5 if n <= train_length else 2
+        count = min(test_per_length, sources_of_length(task, n) // share)
+        before = len(test)
+        while len(test) < before + count:
+            test[draw_source(task, n, rng)] = None
+    seen_lengths = [n for n in lengths if n <= train_length]
+    room = sum(sources_of_length(task, n) for n in seen_lengths) - len(test)
+    if train_size + val_size > room // 2:
+        raise UserError(f"{task}: {train_size + val_size:,} training and validation sources asked "
+                        f"for, but only {room:,} of up to {train_length} tokens are not in the "
+                        f"test; ask for at most {room // 2:,}")
+    pool: dict[tuple, None] = {}
+    while len(pool) < train_size + val_size:
+        # Every length equally often, so the short ones are not drowned out by the long ones.
+        source = draw_source(task, seen_lengths[int(rng.integers(len(seen_lengths)))], rng)
+        if source not in test:
+            pool[source] = None
+    pool_sources = list(pool)
+    pool_sources = [pool_sources[i] for i in rng.permutation(len(pool_sources))]
+
+    def split(sources) -> Split:
+        return Split([list(s) for s in sources], [target_of(task, s) for s in sources])
+
+    train, val, test_split = split(pool_sources[val_size:]), split(pool_sources[:val_size]), split(list(test))
+    if task == "translate":
+        source_tokens = list(LEXICON)
+        target_tokens = list(LEXICON.values())
+    elif task == "reverse":
+        source_tokens = target_tokens = WORDS
+    else:
+        source_tokens, target_tokens = "0123456789", [*ONES, *TENS[2:], "hundred", "thousand"]
+    longest_target = max(len(t) for part in (train, val, test_split) for t in part.targets)
+    return TaskData(task, Vocab(source_tokens), Vocab(target_tokens), test_length + 1,
+                    longest_target + 2, train=train, val=val, test=test_split)

@@ -51,6 +51,14 @@ def sequence_loss(model, src: torch.Tensor, tgt: torch.Tensor) -> torch.Tensor:
     return F.cross_entropy(logits.flatten(0, 1), tgt[:, 1:].flatten(), ignore_index=Vocab.PAD)
 
 
+def trim(ids: torch.Tensor) -> torch.Tensor:
+    """Drop the columns that are padding in every row: a batch of short sentences then costs
+    what short sentences cost (the recurrent decoder steps through every column). Positions
+    count from the start, so the result is the same."""
+    used = int((ids != Vocab.PAD).any(0).nonzero().max()) + 1
+    return ids[:, :used]
+
+
 @torch.no_grad()
 def evaluate(model, src: torch.Tensor, tgt: torch.Tensor, device, batch_size: int = 500) -> dict:
     """Teacher-forced loss, then greedy decoding scored against the targets: exact match and
@@ -72,10 +80,13 @@ def evaluate(model, src: torch.Tensor, tgt: torch.Tensor, device, batch_size: in
             "predicted": predicted}
 
 
-def train(cfg: Seq2SeqConfig, data: TaskData, rt: parallel.Runtime):
+def train(cfg: Seq2SeqConfig, data: TaskData, rt: parallel.Runtime, build=None):
+    """Train a fresh model with cfg's budget; keep the weights of the best validation pass.
+    `build()` makes the model (default: the transformer of cfg; why_attention.py passes the
+    recurrent ones), after the seed is set so that its weights follow cfg.seed."""
     device = rt.device
     devices.seed_everything(cfg.seed)
-    model = Seq2SeqTransformer(**cfg.model_config(data)).to(device)
+    model = (build() if build else Seq2SeqTransformer(**cfg.model_config(data))).to(device)
     net = rt.prepare(model, cfg.compile)  # trains; `model` (the same weights) decodes
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     src, tgt = data.tensors(data.train)
@@ -87,7 +98,8 @@ def train(cfg: Seq2SeqConfig, data: TaskData, rt: parallel.Runtime):
     log_every = max(1, cfg.eval_every // 10)  # the training curve, ten points per evaluation
 
     def loss_of(net, idx):  # a micro-batch's mean token loss, weighted by its examples
-        return sequence_loss(net, src[idx].to(device), tgt[idx].to(device)) * len(idx)
+        s, t = trim(src[idx]), trim(tgt[idx])
+        return sequence_loss(net, s.to(device), t.to(device)) * len(idx)
     for step in range(cfg.steps):
         if position + cfg.batch_size > len(order):  # a new epoch, in a new order
             order, position = torch.randperm(len(src), generator=generator), 0
@@ -204,8 +216,14 @@ def results_section(results_dir: str | Path) -> str:
 
 
 def report(check: bool = False, results_dir: Path = STAGE_DIR / "results", page: Path = PAGE) -> int:
-    """Rewrite the page's generated section (or with `check`, exit status 1 if stale)."""
-    return reporting.write_sections(page, {SECTION: results_section(results_dir)}, check=check)
+    """Rewrite the page's generated sections, this script's and why_attention.py's (so that
+    `make docs`, which runs this one, refreshes both), or with `check`, exit status 1 if stale."""
+    import why_attention  # here, not at the top: it imports this module
+
+    sections = {SECTION: results_section(results_dir)}
+    if f"<!-- begin: {why_attention.SECTION} -->" in Path(page).read_text(encoding="utf-8"):
+        sections[why_attention.SECTION] = why_attention.section(results_dir)
+    return reporting.write_sections(page, sections, check=check)
 
 
 def main(argv=None) -> dict | int:
