@@ -34,6 +34,8 @@ class SmallConfig(RuntimeConfig):
     batch_size: int = opt(32, "parallel text streams per step")
     lr: float = opt(3e-3, "peak Adam learning rate")
     max_steps: int = opt(800, "optimizer steps in the run")
+    time_budget: float = opt(0.0, "train for this many seconds instead (0: use --max-steps); "
+                                  "evaluations do not count, and the learning rate decays over the time")
     warmup_steps: int = opt(50, "linear learning-rate warm-up")
     grad_clip: float = opt(1.0, "clip the gradient norm to this")
     # evaluation and output

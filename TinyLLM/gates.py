@@ -25,7 +25,6 @@ README's "Why gates" section.
 
 from __future__ import annotations
 
-import argparse
 import copy
 import dataclasses
 import subprocess
@@ -43,7 +42,7 @@ from model import CharRNN  # this folder's model.py
 
 from shared.lm import recall
 from shared.runtime import devices, files
-from shared.runtime.config import add_dataclass_arguments, opt
+from shared.runtime.config import opt, parse_stage_args
 from shared.runtime.errors import UserError, run_main
 
 STAGE_DIR = Path(__file__).resolve().parent
@@ -81,19 +80,8 @@ SMOKE_OVERRIDES = dict(distances=[4, 20], hidden_size=32, steps=200, seeds=1, te
 
 
 def parse_args(argv=None) -> tuple[GatesConfig, bool]:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    add_dataclass_arguments(parser, GatesConfig, skip=("distances",))
-    parser.add_argument("--distances", type=int, nargs="+", default=GatesConfig().distances,
-                        help="steps between the marked symbol and the query")
-    parser.add_argument("--smoke", action="store_true", help="seconds: tiny settings, every artifact")
-    args = parser.parse_args(argv)
-    typed = sys.argv[1:] if argv is None else [str(a) for a in argv]
-    given = {a.lstrip("-").split("=")[0].replace("-", "_") for a in typed if a.startswith("--")}
-    values = {f.name: getattr(args, f.name) for f in dataclasses.fields(GatesConfig)}
-    if args.smoke:
-        values.update({k: v for k, v in SMOKE_OVERRIDES.items() if k not in given})
-    cfg = GatesConfig(**values)
+    cfg, args = parse_stage_args(GatesConfig, __doc__.split("\n\n")[0], SMOKE_OVERRIDES, argv,
+                                 resumable=False)
     cfg.run_name = cfg.run_name or ("smoke-gates" if args.smoke else "gates")
     return cfg, args.smoke
 

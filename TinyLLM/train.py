@@ -103,20 +103,26 @@ def main(argv=None) -> dict:
     tokens_per_step = cfg.batch_size * cfg.seq_len
     epoch, inputs, targets = -1, None, None
     model.train()
-    bar = tqdm(total=cfg.max_steps, initial=step, desc=f"train {cfg.model}", unit="step",
-               dynamic_ncols=True, disable=None if rt.main else True)
+    bar = tqdm(total=None if cfg.time_budget else cfg.max_steps, initial=step,
+               desc=f"train {cfg.model}", unit="step", dynamic_ncols=True,
+               disable=None if rt.main else True)
     started = time.perf_counter()
+    seconds = train_seconds  # training time; evaluations and checkpoints do not count
     try:  # [resume] Ctrl-C saves last.pt (the `except` below)
-        while step < cfg.max_steps:
+        # Until --max-steps, or with --time-budget until that many seconds of training.
+        while schedule.more_steps(step, seconds, cfg.max_steps, cfg.time_budget):
             if step // chunks != epoch:  # a new epoch: the streams start at another offset
                 epoch = step // chunks
                 inputs, targets = loop.epoch_streams(train_ids, cfg.batch_size, cfg.seq_len, epoch)
             position = (step % chunks) * cfg.seq_len
             if position == 0:
                 states = [None] * len(parts)  # the streams start over: no state to carry
-            # Learning rate: a linear warm-up, then a cosine decay to a tenth of the peak.
+            # Learning rate: a linear warm-up, then a cosine decay to a tenth of the peak (over
+            # the steps, or over the time budget's seconds when the run has one).
+            progress = schedule.budget_progress(seconds, cfg.time_budget)
             for group in optimizer.param_groups:
-                group["lr"] = schedule.learning_rate(step, cfg.lr, cfg.warmup_steps, cfg.max_steps)
+                group["lr"] = schedule.learning_rate(step, cfg.lr, cfg.warmup_steps, cfg.max_steps,
+                                                     progress)
             if scaled:  # [scale-out] the same step, shared out (scaled_step() at the bottom)
                 batch_loss = scaled_step(rt, net, model, optimizer, inputs, targets, position,
                                          parts, states, cfg)
@@ -141,21 +147,24 @@ def main(argv=None) -> dict:
                     torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
                 optimizer.step()  # Adam moves every weight against its gradient
             step += 1
+            # Training time so far ([scale-out] rank 0's clock, so every process stops together).
+            seconds = rt.agree(train_seconds + time.perf_counter() - started)
             history["step"].append(step)
             history["train_loss"].append(round(batch_loss, 5))
             bar.update(1)
             bar.set_postfix(loss=f"{batch_loss:.3f}",
                             best_val=f"{best_val:.3f}" if best_val < math.inf else "-")
-            # Every eval_interval steps: the loss on the first eval_tokens validation characters
-            # (shared/lm/scoring.py scores every character, as the final scores do), then checkpoints.
-            if step % cfg.eval_interval == 0 or step == cfg.max_steps:
+            # Every eval_interval steps, and at the last: the loss on the first eval_tokens
+            # validation characters (shared/lm/scoring.py scores every character, as the final
+            # scores do), then checkpoints. The clock stops meanwhile.
+            if step % cfg.eval_interval == 0 or not schedule.more_steps(
+                    step, seconds, cfg.max_steps, cfg.time_budget):
+                train_seconds = seconds
                 with rt.autocast():  # [scale-out] --dtype; every process scores the same text
                     val_nats, val_n = scoring.evaluate(model, val_ids[: cfg.eval_tokens + 1],
                                                        cfg.seq_len, device)
                 history["val_step"].append(step)
                 history["val_loss"].append(round(val_nats / val_n, 5))
-                train_seconds += time.perf_counter() - started
-                started = time.perf_counter()
                 if val_nats / val_n < best_val:  # best.pt: the lowest validation loss so far
                     best_val = val_nats / val_n
                     save(out / "best.pt")
@@ -163,8 +172,9 @@ def main(argv=None) -> dict:
                 if rt.main:
                     bar.write(f"step {step:5d} | train {batch_loss:.4f} | val "
                               f"{val_nats / val_n:.4f} nats/token | {train_seconds:.0f}s")
+                started = time.perf_counter()
     except KeyboardInterrupt:  # [resume] Ctrl-C: save last.pt, exit with status 130
-        train_seconds += time.perf_counter() - started
+        train_seconds = seconds
         if rt.main:
             save(out / "last.pt", together=not rt.distributed)
             bar.close()
@@ -172,7 +182,6 @@ def main(argv=None) -> dict:
                   "same command again with --resume")
         sys.exit(130)
     bar.close()
-    train_seconds += time.perf_counter() - started
     rt.close()  # [scale-out] the processes part here: rank 0 alone scores and writes the results
     if not rt.main:
         return {}

@@ -8,13 +8,15 @@ ladder with the default settings on the `tiny` corpus. SmaLLM: its default model
 its default run, all seeds. CodeLLM: the stage 3 vs 4 comparison on MSFT, then on GOOG (`make
 compare`, whose page shows MSFT as its robustness check), the mini-GPT's default run and the
 two sequence-to-sequence toy tasks, then TinyLLM's "why gates" recall experiment
-(TinyLLM/gates.py, reference-gates). LLMind: the default fine-tune and its baselines. Each run
-is a reference run, written to <project>/results/reference-<model>/ (the comparison:
-CodeLLM/compare/results/compare-goog/) for the write-ups; the script prints a table and the
+(TinyLLM/gates.py, reference-gates) and the mini-GPT's two experiments: against the GRU under
+time budgets (budgets.py, about an hour) and its heads, depth and width (sweep.py). LLMind: the
+default fine-tune and its baselines. Each run is a reference run, written to
+<project>/results/reference-<model>/ (the comparison: CodeLLM/compare/results/compare-goog/)
+for the write-ups; the script prints a table and the
 targets and writes results/bench.json. Every target that tuning chases is checked on the
 validation split; test figures are printed once, beside it, and never compared with a target.
 Then 1 against 2 torchrun processes on stage 1 (the overhead of DDP on one machine), and last
-the test suite's wall time. Under an hour on 2 cores; afterwards `make docs` rewrites the
+the test suite's wall time. About three hours on 2 cores; afterwards `make docs` rewrites the
 write-ups and the README's tables from the new results.
 """
 
@@ -51,8 +53,9 @@ SEQ2SEQ_TARGET_SECONDS = 180.0
 LLMIND_TARGET_LEAD, LLMIND_TARGET_SECONDS = 0.05, 600.0  # val macro-F1 lead over TF-IDF, 10 min
 GATES_TARGET_RECALL, GATES_TARGET_SECONDS = 0.9, 900.0  # issue 18: gated > 90% where the RNN is at chance
 DDP_STEPS = 130  # stage 1's default GRU for a fifth of its steps, once per process count
-STAGES = ("tinyllm", "smallm", "memoryllm", "codellm", "minigpt", "seq2seq", "gates", "llmind", "ddp",
-          "tests")
+EXPERIMENT_TARGET_SECONDS = 900.0  # issue 18: each experiment within 15 minutes on 2 cores
+STAGES = ("tinyllm", "smallm", "memoryllm", "codellm", "minigpt", "seq2seq", "gates", "budgets", "sweep",
+          "llmind", "ddp", "tests")
 
 
 def reference_run(stage: str, model: str, script: str = "train.py") -> dict:
@@ -201,6 +204,46 @@ def report_gates(part: dict) -> None:
           f"{part['wall_seconds']:.0f} s)")
 
 
+def minigpt_experiment(script: str) -> dict:
+    """CodeLLM/minigpt/<script>.py at its default settings, as reference-<script> (it rewrites
+    its README section), and its wall time."""
+    print(f"\n=== CodeLLM mini-GPT {script}: default settings ===", flush=True)
+    folder = ROOT / "CodeLLM" / "minigpt"
+    started = time.perf_counter()
+    subprocess.run([sys.executable, str(folder / f"{script}.py"), "--run-name", f"reference-{script}"],
+                   cwd=folder, check=True)
+    wall = time.perf_counter() - started
+    return {"metrics": files.read_json(folder / "results" / f"reference-{script}" / "metrics.json"),
+            "wall_seconds": round(wall, 1), "target_seconds": EXPERIMENT_TARGET_SECONDS}
+
+
+def bench_budgets() -> dict:
+    """When transformers win (budgets.py): test bits/char of the GRU and the mini-GPT per corpus
+    and budget, and the paired differences."""
+    run = minigpt_experiment("budgets")
+    m = run.pop("metrics")
+    run["test_bits_per_char"] = {name: round(r["test_bits_per_char"], 4) for name, r in m["runs"].items()}
+    run["gpt_minus_gru"] = [{k: c[k] for k in ("corpus", "seconds", "difference", "low", "high")}
+                            for c in m["comparisons"]]
+    return run
+
+
+def bench_sweep() -> dict:
+    """Heads, depth and width (sweep.py): every configuration's validation and test bits/char."""
+    run = minigpt_experiment("sweep")
+    m = run.pop("metrics")
+    run["chosen"] = m["chosen"]
+    run["rows"] = [{k: r[k] for k in ("name", "params", "steps", "val_bits_per_char", "test_bits_per_char")}
+                   for r in m["rows"]]
+    return run
+
+
+def report_experiment(name: str, part: dict) -> None:
+    ok = part["wall_seconds"] <= part["target_seconds"]
+    print(f"target: {name} within {part['target_seconds']:.0f} s: {'met' if ok else 'NOT met'} "
+          f"({part['wall_seconds']:.0f} s)")
+
+
 def bench_llmind() -> dict:
     """Stage 5's default fine-tune, which also trains both baselines on the same split."""
     print("\n=== LLMind: default fine-tune and baselines ===", flush=True)
@@ -324,7 +367,8 @@ def main(argv=None) -> dict:
     benches = {"tinyllm": lambda: bench_tinyllm(TINYLLM_MODELS),
                "smallm": lambda: bench_smallm(result["tinyllm"]), "memoryllm": bench_memoryllm,
                "codellm": bench_codellm, "minigpt": bench_minigpt, "seq2seq": bench_seq2seq,
-               "gates": bench_gates, "llmind": bench_llmind, "ddp": bench_ddp, "tests": bench_tests}
+               "gates": bench_gates, "budgets": bench_budgets, "sweep": bench_sweep,
+               "llmind": bench_llmind, "ddp": bench_ddp, "tests": bench_tests}
     for stage in STAGES:
         if stage not in args.stages:
             continue
@@ -369,6 +413,9 @@ def main(argv=None) -> dict:
     report_language(result)
     if "gates" in result:
         report_gates(result["gates"])
+    for name in ("budgets", "sweep"):
+        if name in result:
+            report_experiment(f"mini-GPT {name}", result[name])
     if "llmind" in result:
         report_llmind(result["llmind"])
     for r in result.get("ddp", {}).get("rows", []):

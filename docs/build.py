@@ -8,8 +8,8 @@ The top README.md: the stage table and the two commands' times (docs/front_page.
 docs/language-models.md, every language model of the roadmap (stage 1's ladder,
 stage 2, stage 4's mini-GPT) on the same test text, with paired block-bootstrap 95% intervals
 (shared.lm.metrics.compare_runs) on the differences its sentences comment on, and the
-bits-per-character chart docs/img/bits_per_char.png. docs/scaling.md: 1 against 2 torchrun
-processes, from results/bench.json.
+bits-per-character chart docs/img/bits_per_char.png, and what each step buys (docs/steps.py).
+docs/scaling.md: 1 against 2 torchrun processes, from results/bench.json.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import sys
 from pathlib import Path
 
 import front_page  # docs/, the folder of this script
+import steps
 
 from shared import plotting
 from shared.lm import metrics, scoring, text
@@ -35,7 +36,9 @@ ROOT = Path(__file__).resolve().parents[1]
 REPORTS = [["TinyLLM/report.py"], ["SmaLLM/report.py"], ["MemoryLLM/report.py"],
            ["CodeLLM/compare/compare.py", "--report-only", "--ticker", "MSFT"],
            ["CodeLLM/compare/compare.py", "--report-only", "--ticker", "GOOG"],
-           ["CodeLLM/report.py"], ["CodeLLM/seq2seq/train.py", "--report"], ["LLMind/report.py"]]
+           ["CodeLLM/report.py"], ["CodeLLM/seq2seq/train.py", "--report"],
+           ["CodeLLM/minigpt/budgets.py", "--report"], ["CodeLLM/minigpt/sweep.py", "--report"],
+           ["LLMind/report.py"]]
 DOCS = ROOT / "docs"
 CHART = DOCS / "img" / "bits_per_char.png"
 BENCH = ROOT / "results" / "bench.json"
@@ -216,6 +219,12 @@ def main(argv=None) -> int:
         return 2
     fresh = reporting.update_section(DOCS / "language-models.md", "comparison",
                                      comparison_table(runs) + verdict(runs), check=args.check)
+    try:
+        fresh &= reporting.update_section(DOCS / "language-models.md", "steps", steps.section(),
+                                          check=args.check)
+    except UserError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     fresh &= reporting.update_section(DOCS / "scaling.md", "processes", processes_section(),
                                       check=args.check)
     bench = files.read_json(BENCH)

@@ -25,6 +25,18 @@ def _save(fig, path: Path) -> Path:
     return path
 
 
+def figure(panels: int = 1, width: float = 7.0, height: float = 4.2):
+    """A figure of `panels` side by side, for a script that draws its own plot and then calls
+    save_figure (the experiments of issue 18 draw two panels)."""
+    fig, axes = plt.subplots(1, panels, figsize=(width, height), dpi=110)
+    return fig, axes
+
+
+def save_figure(fig, path: str | Path) -> Path:
+    """Lay out, write and close a figure drawn by `figure`."""
+    return _save(fig, Path(path))
+
+
 def plot_loss_curves(
     history: dict[str, list[float]],
     path: str | Path,

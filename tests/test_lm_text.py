@@ -54,6 +54,17 @@ def test_test_text_is_a_whole_play_outside_both_corpora():
     assert len(tiny.validation) == round(len(tiny.train + tiny.validation) * 0.1)
 
 
+def test_full_corpus_adds_training_text_and_keeps_the_validation_text():
+    tiny, full = text.splits("tiny"), text.splits("full")
+    assert full.validation == tiny.validation  # runs on either corpus are chosen on the same text
+    assert full.train.startswith(tiny.train) and len(full.train) > 4 * len(tiny.train)
+    assert "HAMLET:" in full.train and "PROSPERO:" in full.train  # the other plays train
+    # No validation text leaks into training: every 200-character piece of it is absent.
+    pieces = [tiny.validation[i : i + 200] for i in range(0, len(tiny.validation) - 200, 5_000)]
+    assert pieces and not any(piece in full.train for piece in pieces)
+    assert tiny.test[:5_000] not in full.train
+
+
 def test_unknown_corpus_is_a_user_error():
     with pytest.raises(UserError, match="unknown corpus"):
         text.shakespeare("huge")

@@ -3,7 +3,9 @@
 import argparse
 from dataclasses import dataclass, field
 
-from shared.runtime.config import add_dataclass_arguments, config_from_args
+import pytest
+
+from shared.runtime.config import add_dataclass_arguments, config_from_args, opt, parse_stage_args
 
 
 @dataclass
@@ -22,3 +24,22 @@ def test_dataclass_flags_round_trip():
     assert settings == Settings(hidden_size=64, model="rnn", data="x.txt", tied=True)
     assert config_from_args(Settings, parser.parse_args([])) == Settings()
     assert "width (default: 32)" in parser.format_help()
+
+
+@dataclass
+class Sweep:
+    budgets: list = opt([1.0, 3.0], "minutes")
+    corpora: list = opt(["tiny"], "texts", choices=["tiny", "full"])
+    run_name: str | None = opt(None, "folder")
+
+
+def test_list_settings_take_one_or_more_values_of_the_defaults_type():
+    cfg, _ = parse_stage_args(Sweep, "test", {"budgets": [0.1]}, ["--budgets", "2", "4.5"],
+                              resumable=False)
+    assert cfg.budgets == [2.0, 4.5] and cfg.corpora == ["tiny"] and cfg.run_name is None
+    cfg, _ = parse_stage_args(Sweep, "test", {"budgets": [0.1]},
+                              ["--smoke", "--corpora", "full", "tiny"], resumable=False)
+    assert cfg.budgets == [0.1] and cfg.corpora == ["full", "tiny"]  # the smoke preset, and typed flags
+    assert Sweep().budgets is not Sweep().budgets  # each settings object has its own list
+    with pytest.raises(SystemExit):  # argparse refuses a value outside the choices
+        parse_stage_args(Sweep, "test", {}, ["--corpora", "huge"], resumable=False)

@@ -310,6 +310,19 @@ def test_why_attention_smoke_run_writes_every_artifact(tmp_path):
     for task in tasks.LENGTH_TASKS:
         assert set(m["summary"][task]) == {"gru", "bahdanau", "luong", "transformer"}
         assert set(m["attention_examples"][task]) == {"bahdanau", "luong", "transformer"}
+        train_len, test_len = m["data"][task]["lengths"]
+        for r in (r for r in m["runs"] if r["task"] == task):
+            # every run is scored at every test length, beyond training included
+            assert max(map(int, r["exact_match_by_length"])) == test_len > train_len
+        for name, example in m["attention_examples"][task].items():
+            # one map per model, read from a test source longer than any in training: a row per
+            # written token, a column per source token (its end mark included), each row a
+            # distribution over the source
+            weights = example["weights"]
+            assert len(example["source"]) > train_len, (task, name)
+            assert len(weights) == len(example["written"]), (task, name)
+            assert all(len(row) == len(example["source"]) for row in weights), (task, name)
+            assert all(abs(sum(row) - 1) < 1e-4 and min(row) >= 0 for row in weights), (task, name)
     assert m["wall_seconds"] > 0 and "wrote" in proc.stdout
 
 

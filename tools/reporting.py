@@ -73,6 +73,23 @@ def report_parser(doc: str) -> argparse.ArgumentParser:
     return parser
 
 
+def report_or_run(argv, report: Callable[..., int], run: Callable[[list[str]], object]):
+    """The command line of a script that runs an experiment and also writes its README section
+    from the reference run: `--report` rewrites the section, `--report --check` (or `--check`)
+    exits 1 if it is stale; otherwise `run` gets the other flags. --report is no setting of the
+    experiment, so it is read before the settings' own parser."""
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument("--report", action="store_true")
+    pre.add_argument("--check", action="store_true")
+    asked, rest = pre.parse_known_args(argv)
+    if asked.report or asked.check:
+        status = report(check=asked.check)
+        if status:
+            raise SystemExit(status)
+        return status
+    return run(rest)
+
+
 def write_report(path: str | Path, sections: Callable[[], dict[str, str]], check: bool = False) -> int:
     """Compute `sections()` ({section name: Markdown}) and write them into `path` (with
     `check`, only compare). The exit status of a report script: 0 when written or up to date,

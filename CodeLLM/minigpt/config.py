@@ -35,6 +35,8 @@ class GPTConfig(RuntimeConfig):
     lr: float = opt(3e-3, "peak AdamW learning rate")
     weight_decay: float = opt(0.1, "AdamW weight decay")
     max_steps: int = opt(3300, "optimizer steps in the run")
+    time_budget: float = opt(0.0, "train for this many seconds instead (0: use --max-steps); "
+                                  "evaluations do not count, and the learning rate decays over the time")
     warmup_steps: int = opt(100, "linear learning-rate warm-up")
     grad_clip: float = opt(1.0, "clip the gradient norm to this")
     # evaluation and output

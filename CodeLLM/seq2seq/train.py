@@ -15,7 +15,6 @@ length); token accuracy counts target tokens, <eos> included, predicted right at
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import time
 from pathlib import Path
@@ -227,19 +226,13 @@ def report(check: bool = False, results_dir: Path = STAGE_DIR / "results", page:
 
 
 def main(argv=None) -> dict | int:
-    # --report is not a training setting, so it is read before the settings' own parser.
-    pre = argparse.ArgumentParser(add_help=False)
-    pre.add_argument("--report", action="store_true")
-    pre.add_argument("--check", action="store_true")
-    asked, rest = pre.parse_known_args(argv)
-    if asked.report or asked.check:
-        status = report(check=asked.check)
-        if status:
-            raise SystemExit(status)
-        return status
+    return reporting.report_or_run(argv, report, run)  # --report, or train with the other flags
+
+
+def run(argv) -> dict:
     description = (__doc__.split("\n\n")[0] + " Also: --report rewrites README.md's results "
                    "section from the reference runs; --report --check exits 1 if it is stale.")
-    cfg, args = parse_stage_args(Seq2SeqConfig, description, SMOKE_OVERRIDES, rest, resumable=False)
+    cfg, args = parse_stage_args(Seq2SeqConfig, description, SMOKE_OVERRIDES, argv, resumable=False)
     if cfg.d_model % cfg.heads:
         raise UserError(f"--d-model {cfg.d_model} must be a multiple of --heads {cfg.heads}")
     if cfg.pos_encoding == "sinusoidal" and cfg.d_model % 2:

@@ -17,7 +17,6 @@ results/reference-why-attention (`--run-name reference-why-attention`), the one 
 
 from __future__ import annotations
 
-import argparse
 import concurrent.futures
 import dataclasses
 import multiprocessing
@@ -427,18 +426,13 @@ def report(check: bool = False, results_dir: Path = STAGE_DIR / "results", page:
 
 
 def main(argv=None) -> dict | int:
-    pre = argparse.ArgumentParser(add_help=False)
-    pre.add_argument("--report", action="store_true")
-    pre.add_argument("--check", action="store_true")
-    asked, rest = pre.parse_known_args(argv)
-    if asked.report or asked.check:
-        status = report(check=asked.check)
-        if status:
-            raise SystemExit(status)
-        return status
+    return reporting.report_or_run(argv, report, run)  # --report, or the experiment
+
+
+def run(argv) -> dict:
     description = (__doc__.split("\n\n")[0] + " Also: --report rewrites README.md's section "
                    "from the reference run; --report --check exits 1 if it is stale.")
-    cfg, args = parse_stage_args(WhyAttentionConfig, description, SMOKE_OVERRIDES, rest, resumable=False)
+    cfg, args = parse_stage_args(WhyAttentionConfig, description, SMOKE_OVERRIDES, argv, resumable=False)
     return experiment(cfg, smoke=args.smoke)
 
 

@@ -12,7 +12,7 @@ through time:
     run = fit(model, optimizer, train_ids, val_ids, cfg, out, identity, ckpt, device)
 
 `cfg` is the stage's settings dataclass; it must have the fields used below (batch_size,
-seq_len, lr, warmup_steps, max_steps, grad_clip, eval_interval, eval_tokens, model).
+seq_len, lr, warmup_steps, max_steps, time_budget, grad_clip, eval_interval, eval_tokens, model).
 `identity` is what a checkpoint must match to be resumed (model config, vocabulary). The
 evaluations and final scores follow shared.lm.scoring.
 
@@ -38,7 +38,7 @@ from shared.lm.scoring import CONTEXT, SCORE_STREAMS, block_metrics, evaluate, t
 from shared.lm.tokens import CharData
 from shared.runtime import devices, files
 from shared.runtime.errors import UserError
-from shared.runtime.schedule import learning_rate
+from shared.runtime.schedule import budget_progress, learning_rate, more_steps
 
 
 def detach_state(state):
@@ -91,9 +91,10 @@ def split_batch(rt, batch_size: int, grad_accum: int) -> list[slice]:
 
 def fit(model, optimizer, train_ids: torch.Tensor, val_ids: torch.Tensor, cfg, out: Path,
         identity: dict, ckpt: dict | None, rt) -> dict:
-    """Train until `cfg.max_steps`, evaluating every `cfg.eval_interval` steps on the first
-    `cfg.eval_tokens` validation tokens, keeping `best.pt` (lowest validation loss) and
-    `last.pt` (for --resume). Ctrl-C saves `last.pt` and exits with status 130.
+    """Train until `cfg.max_steps` (or `cfg.time_budget` seconds of training), evaluating
+    every `cfg.eval_interval` steps on the first `cfg.eval_tokens` validation tokens, keeping
+    `best.pt` (lowest validation loss) and `last.pt` (for --resume). Ctrl-C saves `last.pt`
+    and exits with status 130.
 
     `rt` is the shared.parallel runtime: under torchrun each process trains on its share of
     every batch's streams, DDP averages the gradients, and rank 0 alone writes checkpoints.
@@ -136,19 +137,22 @@ def fit(model, optimizer, train_ids: torch.Tensor, val_ids: torch.Tensor, cfg, o
     tokens_per_step = cfg.batch_size * cfg.seq_len
     epoch, inputs, targets = -1, None, None
     model.train()
-    bar = tqdm(total=cfg.max_steps, initial=step, desc=f"train {cfg.model}", unit="step",
-               dynamic_ncols=True, disable=None if rt.main else True)
+    bar = tqdm(total=None if cfg.time_budget else cfg.max_steps, initial=step,
+               desc=f"train {cfg.model}", unit="step", dynamic_ncols=True,
+               disable=None if rt.main else True)
     started = time.perf_counter()
+    seconds = train_seconds  # training time; evaluations and checkpoints do not count
     try:
-        while step < cfg.max_steps:
+        while more_steps(step, seconds, cfg.max_steps, cfg.time_budget):
             if step // chunks != epoch:
                 epoch = step // chunks
                 inputs, targets = epoch_streams(train_ids, cfg.batch_size, cfg.seq_len, epoch)
             position = (step % chunks) * cfg.seq_len
             if position == 0:
                 states = [None] * len(parts)  # a new epoch: the streams start over
+            progress = budget_progress(seconds, cfg.time_budget)  # None: decay over the steps
             for group in optimizer.param_groups:
-                group["lr"] = learning_rate(step, cfg.lr, cfg.warmup_steps, cfg.max_steps)
+                group["lr"] = learning_rate(step, cfg.lr, cfg.warmup_steps, cfg.max_steps, progress)
             optimizer.zero_grad(set_to_none=True)
             share = 0.0  # this process's part of the batch's mean loss
             for m, rows in enumerate(parts):
@@ -166,20 +170,21 @@ def fit(model, optimizer, train_ids: torch.Tensor, val_ids: torch.Tensor, cfg, o
                 share += loss.item()
             rt.step(optimizer, model.parameters(), cfg.grad_clip)
             step += 1
+            seconds = rt.agree(train_seconds + time.perf_counter() - started)  # rank 0's clock
             batch_loss = rt.sum(share)
             history["step"].append(step)
             history["train_loss"].append(round(batch_loss, 5))
             bar.update(1)
             bar.set_postfix(loss=f"{batch_loss:.3f}",
                             best_val=f"{best_val:.3f}" if best_val < math.inf else "-")
-            if step % cfg.eval_interval == 0 or step == cfg.max_steps:
+            if step % cfg.eval_interval == 0 or not more_steps(step, seconds, cfg.max_steps,
+                                                               cfg.time_budget):
+                train_seconds = seconds  # the clock stops while evaluating and saving
                 with rt.autocast():  # every process scores the same tokens: no messages needed
                     val_nats, val_n = evaluate(model, val_ids[: cfg.eval_tokens + 1],
                                                cfg.seq_len, rt.device)
                 history["val_step"].append(step)
                 history["val_loss"].append(round(val_nats / val_n, 5))
-                train_seconds += time.perf_counter() - started
-                started = time.perf_counter()
                 if val_nats / val_n < best_val:
                     best_val = val_nats / val_n
                     save(out / "best.pt")
@@ -187,8 +192,9 @@ def fit(model, optimizer, train_ids: torch.Tensor, val_ids: torch.Tensor, cfg, o
                 if rt.main:
                     bar.write(f"step {step:5d} | train {batch_loss:.4f} | val "
                               f"{val_nats / val_n:.4f} nats/token | {train_seconds:.0f}s")
+                started = time.perf_counter()
     except KeyboardInterrupt:
-        train_seconds += time.perf_counter() - started
+        train_seconds = seconds
         if rt.main:
             save(out / "last.pt", together=not rt.distributed)
             bar.close()
@@ -196,7 +202,6 @@ def fit(model, optimizer, train_ids: torch.Tensor, val_ids: torch.Tensor, cfg, o
                   "same command again with --resume")
         sys.exit(130)
     bar.close()
-    train_seconds += time.perf_counter() - started
     return {"history": history, "train_seconds": train_seconds, "processes": rt.world,
             "dtype": str(rt.dtype).removeprefix("torch.")}
 

@@ -9,8 +9,10 @@ and test on exactly the same characters:
 
 * Shakespeare (`tiny` or `full`): the test text is one whole play that no corpus contains,
   Henry IV Part 2 (148 k characters), the same for both corpora; nothing selects on it. The
-  corpus is the other plays in sorted path order (`tiny`: the first ten, until ~1.1 M
-  characters), and its last 10% is validation (checkpoint selection and tuning).
+  `tiny` corpus is the first ten plays in sorted path order (until ~1.1 M characters), and its
+  last 10% is validation (checkpoint selection and tuning). `full` validates on the same text
+  and trains on `tiny`'s training text plus the 27 other plays, so that a run on either corpus
+  is chosen and scored on the same characters and only the amount of training text differs.
 * A user's `--data` file is cut chronologically: the first 80% is training, the next 10%
   validation, the last 10% test.
 
@@ -118,23 +120,32 @@ def _plays(paths: list[Path]) -> list[str]:
     return [markdown_to_text(path.read_text(encoding="utf-8")) for path in paths]
 
 
+def _corpus_plays() -> tuple[list[str], list[str]]:
+    """The plays of `tiny` and the plays after them (every other play but the test play), as
+    text, in sorted path order."""
+    held_out = set(held_out_play_paths())
+    tiny: list[str] = []
+    rest: list[str] = []
+    total = 0
+    for path in play_paths():
+        if path in held_out:
+            continue
+        if total < TINY_TARGET_CHARS:
+            tiny += _plays([path])
+            total += len(tiny[-1]) + 1
+        else:
+            rest += _plays([path])
+    return tiny, rest
+
+
 def shakespeare(corpus: str = "tiny") -> str:
     """The training + validation text: `tiny` (whole plays in sorted path order until ~1.1 M
     characters: the eight comedies, Edward III, Henry IV Part 1) or `full` (all 37 plays),
     both without the test play."""
     if corpus not in CORPORA:
         raise UserError(f"unknown corpus {corpus!r}; choose one of {', '.join(CORPORA)}")
-    held_out = set(held_out_play_paths())
-    parts: list[str] = []
-    total = 0
-    for path in play_paths():
-        if path in held_out:
-            continue
-        parts += _plays([path])
-        total += len(parts[-1]) + 1
-        if corpus == "tiny" and total >= TINY_TARGET_CHARS:
-            break
-    return normalize("\n".join(parts))
+    tiny, rest = _corpus_plays()
+    return normalize("\n".join(tiny + rest if corpus == "full" else tiny))
 
 
 def shakespeare_test() -> str:
@@ -198,6 +209,12 @@ def splits(corpus: str = "tiny", data: str | Path | None = None) -> Splits:
     test text is TEST_PLAYS, the same for `tiny` and `full`)."""
     if data:
         return split_chronological(normalize(read_text_file(data)), source=f"--data {data}")
-    plays = shakespeare(corpus)
+    if corpus not in CORPORA:
+        raise UserError(f"unknown corpus {corpus!r}; choose one of {', '.join(CORPORA)}")
+    tiny, rest = _corpus_plays()
+    plays = normalize("\n".join(tiny))
     cut = int(round(len(plays) * (1.0 - VAL_FRACTION)))  # the split stages 1, 2, 4 always used
-    return Splits(plays[:cut], plays[cut:], shakespeare_test())
+    train = plays[:cut]
+    if corpus == "full":  # more training text, the same validation text: runs on either compare
+        train += "\n" + normalize("\n".join(rest))
+    return Splits(train, plays[cut:], shakespeare_test())

@@ -3,7 +3,8 @@ runtime settings every PyTorch train script takes (RuntimeConfig).
 
 A field `hidden_size: int = opt(512, "recurrent state width")` becomes the flag `--hidden-size`
 with that help text and default; `choices=[...]` restricts values, `metavar=` names the value
-in --help; booleans become `--flag / --no-flag`.
+in --help; booleans become `--flag / --no-flag`, and a list default takes one or more values
+(`--budgets 1 3 9`).
 
 Imported by every stage's config.py (`opt`, RuntimeConfig) and train.py (`parse_stage_args`),
 by shared.prices.config (the forecasters' data settings), and by the `make new-stage` template.
@@ -53,6 +54,10 @@ def add_dataclass_arguments(parser: argparse.ArgumentParser, cls, skip: tuple[st
         if kind is bool:
             parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=default,
                                 help=help_text)
+        elif isinstance(default, list):  # `--budgets 1 3 9`: one or more values of the defaults' type
+            parser.add_argument(flag, type=type(default[0]) if default else str, nargs="+",
+                                default=default, metavar=f.metadata.get("metavar"),
+                                choices=f.metadata.get("choices"), help=help_text)
         else:
             parser.add_argument(flag, type=kind, default=default, metavar=f.metadata.get("metavar"),
                                 choices=f.metadata.get("choices"), help=help_text)
@@ -84,7 +89,7 @@ def parse_stage_args(cls, description: str, smoke_overrides: dict, argv=None,
     given = {a.lstrip("-").split("=")[0].replace("-", "_") for a in typed if a.startswith("--")}
     overrides = {k: v for k, v in smoke_overrides.items() if k not in given} if args.smoke else {}
     config = config_from_args(cls, args, **overrides)
-    if getattr(config, "run_name", "") is None:
+    if getattr(config, "run_name", "") is None and hasattr(config, "model"):
         config.run_name = f"smoke-{config.model}" if args.smoke else config.model
     return config, args
 

@@ -144,6 +144,16 @@ class Runtime:
         dist.all_reduce(t)
         return float(t.item())
 
+    def agree(self, value: float) -> float:
+        """Rank 0's `value` on every process: one clock for a time budget, so that every process
+        stops after the same step (their own clocks differ by a little)."""
+        if not self.distributed:
+            return value
+        t = torch.tensor([value], dtype=torch.float64,
+                         device=self.device if self.device.type == "cuda" else "cpu")
+        dist.broadcast(t, src=0)
+        return float(t.item())
+
     def mean(self, value: float) -> float:
         return self.sum(value) / self.world
 
@@ -213,6 +223,8 @@ def setup(cfg) -> Runtime:
     rank, local = int(os.environ.get("RANK", "0")), int(os.environ.get("LOCAL_RANK", "0"))
     if cfg.grad_accum < 1:
         raise UserError(f"--grad-accum must be at least 1, got {cfg.grad_accum}")
+    if getattr(cfg, "time_budget", 0.0) < 0:  # the language models' --time-budget
+        raise UserError(f"--time-budget must be 0 (no budget) or a number of seconds, got {cfg.time_budget}")
     device = devices.pick_device(cfg.device)
     if device.type == "cuda" and world > 1:
         if torch.cuda.device_count() < int(os.environ.get("LOCAL_WORLD_SIZE", world)):
