@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from runs import GPT_SCRIPT, GRU_SCRIPT, launch, machine, paired, total_wall  # this folder's runs.py
+from runs import GPT_SCRIPT, GRU_SCRIPT, launch, machine, paired, report_section, total_wall, wall
 
 from shared import plotting
 from shared.lm import metrics as lm_metrics
@@ -279,20 +279,8 @@ def section(result: dict) -> str:
     return "\n\n".join(text)
 
 
-def wall(result: dict) -> float:
-    """The experiment's wall time: its runs' own times when every one was recorded (a resumed or
-    partly reused experiment took them in several sittings), else this sitting's."""
-    return result.get("runs_wall_seconds") or result["wall_seconds"]
-
-
 def report(check: bool = False) -> int:
-    path = REFERENCE / "metrics.json"
-    if not path.is_file():
-        raise UserError(f"no reference run at {path}; run `python budgets.py --run-name reference-budgets`")
-    result = files.read_json(path)
-    if not check:  # the figure follows the code too, like the text
-        plot(result, REFERENCE / "budgets.png")
-    return reporting.write_sections(PAGE, {SECTION: section(result)}, check=check)
+    return report_section(REFERENCE, PAGE, SECTION, section, plot, "budgets.png", check)
 
 
 def main(argv=None) -> dict | int:

@@ -24,6 +24,8 @@ from shared.lm import metrics as lm_metrics
 from shared.runtime import files
 from shared.runtime.errors import UserError
 
+from tools import reporting
+
 STAGE_DIR = Path(__file__).resolve().parent
 GPT_SCRIPT = STAGE_DIR / "train.py"
 GRU_SCRIPT = STAGE_DIR.parents[1] / "TinyLLM" / "train.py"
@@ -89,3 +91,21 @@ def machine() -> dict:
     return {"cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads(),
             "load_average_1min": round(load[0], 2),
             "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None}
+
+
+def wall(result: dict) -> float:
+    """An experiment's wall time: its runs' own times when every one was recorded (a resumed or
+    partly reused experiment took them in several sittings), else this sitting's."""
+    return result.get("runs_wall_seconds") or result["wall_seconds"]
+
+
+def report_section(reference: Path, page: Path, name: str, section, plot, figure: str, check: bool) -> int:
+    """Rewrite README section `name` (and the reference run's `figure`) from the reference run's
+    metrics.json; with `check`, only say whether the section is stale (exit status 1)."""
+    path = reference / "metrics.json"
+    if not path.is_file():
+        raise UserError(f"no reference run at {path}; run the experiment with --run-name {reference.name}")
+    result = files.read_json(path)
+    if not check:  # the figure follows the code too, like the text
+        plot(result, reference / figure)
+    return reporting.write_sections(page, {name: section(result)}, check=check)

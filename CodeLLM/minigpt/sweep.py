@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from config import GPTConfig  # this folder's settings: the default shape is the sweep's centre
-from runs import GPT_SCRIPT, launch, machine, paired, total_wall
+from runs import GPT_SCRIPT, launch, machine, paired, report_section, total_wall, wall
 
 from shared import plotting
 from shared.runtime import files
@@ -159,17 +159,21 @@ def plot(result: dict, path: Path) -> None:
     """Test bits/char against parameters; a marker per setting varied, the chosen one starred."""
     fig, ax = plotting.figure(1, width=7.5, height=4.6)
     centre = next(r for r in result["rows"] if r["name"] == result["centre"])
-    markers = {"centre": ("D", "black"), "heads": ("o", "tab:blue"), "layers": ("s", "tab:green"),
-               "width": ("^", "tab:red")}
+    markers = {"heads": ("o", "tab:blue"), "layers": ("s", "tab:green"), "width": ("^", "tab:red"),
+               "centre": ("D", "black")}  # the default last, on top
     for kind, (marker, colour) in markers.items():
         rows = [r for r in result["rows"] if varied(r, centre) == kind]
         if rows:
             label = "default" if kind == "centre" else f"{kind} varied"
             ax.scatter([r["params"] for r in rows], [r["test_bits_per_char"] for r in rows],
                        marker=marker, color=colour, s=45, label=label)
-        for r in rows:
-            ax.annotate(f"{r['layers']}x{r['heads']}, {r['width']}", (r["params"], r["test_bits_per_char"]),
-                        textcoords="offset points", xytext=(5, 4), fontsize=7)
+    for r in result["rows"]:  # shapes with the same parameters (heads) get labels left and right
+        twins = sorted((t for t in result["rows"] if t["params"] == r["params"]),
+                       key=lambda t: t["test_bits_per_char"])
+        left = twins.index(r) % 2 == 1
+        ax.annotate(f"{r['layers']}x{r['heads']}, {r['width']}", (r["params"], r["test_bits_per_char"]),
+                    textcoords="offset points", xytext=(-8 if left else 8, -3),
+                    ha="right" if left else "left", fontsize=7)
     best = next(r for r in result["rows"] if r["name"] == result["chosen"])
     ax.scatter([best["params"]], [best["test_bits_per_char"]], marker="*", s=320, facecolors="none",
                edgecolors="black", linewidths=1.3, label="lowest validation loss (chosen)")
@@ -238,20 +242,8 @@ def section(result: dict) -> str:
     ])
 
 
-def wall(result: dict) -> float:
-    """The experiment's wall time: its runs' own times when every one was recorded (a resumed or
-    partly reused experiment took them in several sittings), else this sitting's."""
-    return result.get("runs_wall_seconds") or result["wall_seconds"]
-
-
 def report(check: bool = False) -> int:
-    path = REFERENCE / "metrics.json"
-    if not path.is_file():
-        raise UserError(f"no reference run at {path}; run `python sweep.py --run-name reference-sweep`")
-    result = files.read_json(path)
-    if not check:  # the figure follows the code too, like the text
-        plot(result, REFERENCE / "sweep.png")
-    return reporting.write_sections(PAGE, {SECTION: section(result)}, check=check)
+    return report_section(REFERENCE, PAGE, SECTION, section, plot, "sweep.png", check)
 
 
 def main(argv=None) -> dict | int:
