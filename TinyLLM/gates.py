@@ -1,5 +1,5 @@
 """Why gates: the plain RNN, the GRU and the LSTM (and the mini-GPT) on a task that needs a
-long memory, at distances from a few steps to a hundred, with the same budget everywhere.
+long memory, at distances from a few steps to two hundred, with the same budget everywhere.
 
     cd TinyLLM
     python gates.py                          # the default run, writes results/gates/
@@ -53,7 +53,7 @@ TARGET_RECALL = 0.9  # issue 18: GRU and LSTM above 90% where the plain RNN is a
 
 @dataclass
 class GatesConfig:
-    distances: list = opt([2, 5, 10, 20, 50, 100], "steps between the marked symbol and the query")
+    distances: list = opt([2, 5, 10, 20, 50, 100, 200], "steps between the marked symbol and the query")
     alphabet: int = opt(8, "symbols to remember; chance is 1 / alphabet")
     embed_size: int = opt(16, "symbol embedding width (all three cells)")
     hidden_size: int = opt(64, "recurrent state width (all three cells)")
@@ -67,7 +67,7 @@ class GatesConfig:
     seeds: int = opt(2, "seeds per model and distance (0, 1, ...)")
     test_size: int = opt(500, "held-out sequences per distance (the same for every model)")
     gpt: bool = opt(True, "also train the mini-GPT (CodeLLM/minigpt/recall.py)")
-    gpt_context: int = opt(128, "the mini-GPT's context; must hold the longest distance + 1")
+    gpt_context: int = opt(256, "the mini-GPT's context; must hold the longest distance + 1")
     workers: int = opt(2, "processes training the cells side by side (one thread each)")
     out_dir: str = opt(str(STAGE_DIR / "results"), "folder that holds one sub-folder per run", metavar="DIR")
     run_name: str | None = opt(None, "sub-folder of --out-dir (default: gates, or smoke-gates)")

@@ -60,7 +60,7 @@ def test_committed_reference_run_is_in_the_readme():
 
 
 @pytest.mark.parametrize("args, fragments", [
-    (["--distances", "200"], ["distance 200", "context is 128", "--gpt-context 201"]),
+    (["--distances", "300"], ["distance 300", "context is 256", "--gpt-context 301"]),
     (["--steps", "0"], ["--steps 0"]),
     (["--distances", "0", "5"], ["at least 1"]),
     (["--alphabet", "1"], ["--alphabet 1"]),
