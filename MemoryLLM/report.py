@@ -5,7 +5,10 @@
     python MemoryLLM/report.py --run-dir results/smoke-lstm --readme /tmp/README.md
 
 Every sentence is computed from the run's metrics.json, history.json, config.json and
-predictions.csv; the page's Diebold-Mariano tests are Holm-corrected together.
+predictions.csv; the page's Diebold-Mariano tests are Holm-corrected together. The variants
+section reads the --attention and --bidirectional reference runs beside it
+(results/reference-lstm-attention/, results/reference-lstm-bidirectional/), and says how to
+train one that is missing.
 """
 
 from __future__ import annotations
@@ -28,6 +31,12 @@ RUN = STAGE_DIR / "results" / "reference-lstm"
 ALPHA = 0.05  # the page's significance level, after the Holm correction
 BASELINES = ("persistence", "drift", "ridge")
 
+# The stage's variants: flag -> (reference run, beside the plain one; label on the page).
+VARIANTS = {"attention": ("reference-lstm-attention", "LSTM + attention"),
+            "bidirectional": ("reference-lstm-bidirectional", "bidirectional LSTM")}
+# Settings a variant's run must share with the plain run for the two to be compared.
+SAME_DATA = ("source", "ticker", "csv", "start", "end", "lookback", "target", "seeds", "seed")
+
 FORMATS = {"rmse": "{:.2f}", "mae": "{:.2f}", "mape": "{:.2f}", "r2": "{:.3f}",
            "directional_accuracy": "{:.1%}", "theil_u": "{:.3f}"}
 
@@ -38,12 +47,17 @@ def pm(m: dict, key: str, fmt: str) -> str:
     return fmt.format(m[f"{key}_mean"]) + ("" if std is None else f" ± {fmt.format(std)}")
 
 
-def tests(m: dict) -> dict[str, dict]:
-    """The page's DM tests against persistence (the LSTM's on its seed-averaged losses), with
-    Holm-adjusted p-values across all of them."""
+def tests(m: dict, variants: dict[str, dict] | None = None) -> dict[str, dict]:
+    """The page's DM tests, with Holm-adjusted p-values across all of them: the LSTM and the
+    baselines against persistence (the LSTM's on its seed-averaged losses), and for each
+    variant ({label: load_variant's dict}) its test against persistence (key: the label) and
+    against the plain LSTM (key: "<label> vs LSTM"), both on seed-averaged losses."""
     raw = {"LSTM": (m["test_dm_stat"], m["test_dm_pvalue"]),
            **{name: (m["baselines"][name]["test_dm_stat"], m["baselines"][name]["test_dm_pvalue"])
               for name in BASELINES[1:]}}
+    for label, v in (variants or {}).items():
+        raw[label] = (v["m"]["test_dm_stat"], v["m"]["test_dm_pvalue"])
+        raw[f"{label} vs LSTM"] = v["vs_lstm"]
     adjusted = forecast.holm([p for _, p in raw.values()])
     return {name: {"stat": s, "p": p, "holm": h}
             for (name, (s, p)), h in zip(raw.items(), adjusted, strict=True)}
@@ -55,8 +69,8 @@ def verdict(test: dict) -> str:
     return f"significantly {'more' if test['stat'] < 0 else 'less'} accurate than persistence"
 
 
-def results_table(m: dict) -> str:
-    t = tests(m)
+def results_table(m: dict, t: dict | None = None) -> str:
+    t = t or tests(m)
     seeds = f"mean ± std, {m['seeds']} seeds" if m["seeds"] > 1 else "1 seed"
     rows = [[f"**LSTM** ({seeds})", *(pm(m, f"test_{k}", f) for k, f in FORMATS.items()),
              f"{t['LSTM']['p']:.3f}", f"{t['LSTM']['holm']:.3f}"]]
@@ -99,8 +113,8 @@ def direction_sentence(m: dict) -> str:
             f"({sign}) is right on {bar_acc:.1%}.")
 
 
-def summary(m: dict) -> str:
-    t = tests(m)
+def summary(m: dict, t: dict | None = None) -> str:
+    t = t or tests(m)
     spread = f" ± {m['test_theil_u_std']:.3f} over {m['seeds']} seeds" if m["seeds"] > 1 else " (1 seed)"
     return (f"Test period {m['test_start']} to {m['test_end']} ({m['test_days']} trading days), "
             f"never seen during training or model selection. The LSTM ({m['params']:,} "
@@ -140,6 +154,83 @@ def reading(m: dict, history: dict, config: dict, predictions: pd.DataFrame) -> 
     return "\n".join([size, f"- {direction_sentence(m)}", curves])
 
 
+def seed_losses(predictions: pd.DataFrame) -> np.ndarray:
+    """Each test day's squared error of the forecast, averaged over seeds."""
+    seeds = predictions[[c for c in predictions.columns if c.startswith("seed_")]].to_numpy()
+    return ((seeds - predictions["actual"].to_numpy()[:, None]) ** 2).mean(axis=1)
+
+
+def load_variant(run: Path, config: dict, predictions: pd.DataFrame) -> dict | None:
+    """A variant's reference run in `run`, or None when it has not been trained: its metrics
+    and its DM test against the plain LSTM (whose config.json and predictions.csv are given)
+    on the seed-averaged squared errors of the same test days."""
+    paths = [run / name for name in ("metrics.json", "config.json", "predictions.csv")]
+    if not all(p.is_file() for p in paths):
+        return None
+    m, own, frame = files.read_json(paths[0]), files.read_json(paths[1]), pd.read_csv(paths[2])
+    differ = [k for k in SAME_DATA if own.get(k) != config.get(k)]
+    if differ or not frame["date"].equals(predictions["date"]):
+        what = ", ".join(differ) or "test days"
+        raise UserError(f"{run} was not trained on the plain LSTM's data (different {what}); "
+                        "retrain it with the default settings and its variant flag")
+    if "test_dm_pvalue" not in m:
+        raise UserError(f"{paths[0]} predates the seed-averaged DM test; retrain it")
+    return {"m": m, "vs_lstm": forecast.diebold_mariano_losses(seed_losses(frame), seed_losses(predictions))}
+
+
+def p_value(p: float) -> str:
+    return "< 0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def p_is(p: float, name: str = "p =") -> str:
+    """"p = 0.191", or "p < 0.001" where three decimals would read 0.000."""
+    return f"{name.removesuffix(' =')} < 0.001" if p < 0.001 else f"{name} {p:.3f}"
+
+
+def finding(test: dict, other: str) -> str:
+    """What a DM test (Holm-adjusted at the page's level) finds about a model against `other`."""
+    if test["holm"] > ALPHA:
+        return f"no significant difference from {other}"
+    return f"it significantly {'more' if test['stat'] < 0 else 'less'} accurate than {other}"
+
+
+def variant_sentence(label: str, v: dict, m: dict, t: dict) -> str:
+    """How a variant compares with the plain LSTM: RMSE difference and the DM test between
+    the two on their seed-averaged squared errors, Holm-adjusted with the page's tests; then
+    its own test against persistence."""
+    test, own = t[f"{label} vs LSTM"], t[label]
+    diff = v["m"]["test_rmse_mean"] - m["test_rmse_mean"]
+    position = f"{abs(diff):.2f} {'above' if diff > 0 else 'below'}" if diff else "level with"
+    return (f"The {label} has test RMSE {v['m']['test_rmse_mean']:.2f}, {position} the plain LSTM's "
+            f"{m['test_rmse_mean']:.2f} (means over seeds); on their squared errors averaged over "
+            f"seeds, the Diebold-Mariano test finds {finding(test, 'the plain LSTM')} "
+            f"({p_is(test['p'])}, {p_is(test['holm'], 'Holm-adjusted')}), and finds "
+            f"{finding(own, 'persistence')} ({p_is(own['p'])}, {p_is(own['holm'], 'Holm-adjusted')}).")
+
+
+def variants_section(m: dict, variants: dict[str, dict | None], t: dict) -> str:
+    """The variants' table (the plain LSTM first) and one sentence per variant; a variant whose
+    reference run is missing gets the command that trains it instead."""
+    def row(label: str, r: dict) -> list:
+        dm = t[label]
+        return [label, pm(r, "test_rmse", "{:.2f}"), pm(r, "test_theil_u", "{:.3f}"),
+                pm(r, "test_directional_accuracy", "{:.1%}"), p_value(dm["p"]), p_value(dm["holm"]),
+                r["params"], f"{r['seconds_per_epoch']:.2f}"]
+
+    present = {label: v for label, v in variants.items() if v is not None}
+    rows = [row("LSTM", m), *(row(label, v["m"]) for label, v in present.items())]
+    seeds = f"mean ± std over {m['seeds']} seeds" if m["seeds"] > 1 else "1 seed"
+    parts = [reporting.markdown_table(
+        ["variant", f"test RMSE ({seeds})", "Theil's U", "direction", "DM p vs persistence", "Holm p",
+         "params", "s per epoch"], rows)]
+    parts += [variant_sentence(label, v, m, t) for label, v in present.items()]
+    for flag, (run, label) in VARIANTS.items():
+        if label not in present:
+            parts.append(f"No reference run of the {label} yet: train it with `cd MemoryLLM && python "
+                         f"train.py --{flag} --run-name {run}`, then run `python MemoryLLM/report.py`.")
+    return "\n\n".join(parts)
+
+
 def sections(run: Path) -> dict[str, str]:
     """Every generated section of the README, from the run in `run`."""
     paths = [run / name for name in ("metrics.json", "history.json", "config.json", "predictions.csv")]
@@ -150,9 +241,13 @@ def sections(run: Path) -> dict[str, str]:
     if "ridge" not in m["baselines"] or "test_dm_pvalue" not in m:
         raise UserError(f"{paths[0]} predates the ridge baseline and the seed-averaged DM test; "
                         "run `make bench` to regenerate it")
-    return {"results-summary": summary(m), "results-table": results_table(m),
-            "results-reading": reading(m, files.read_json(paths[1]), files.read_json(paths[2]),
-                                       pd.read_csv(paths[3]))}
+    config, predictions = files.read_json(paths[2]), pd.read_csv(paths[3])
+    variants = {label: load_variant(run.parent / folder, config, predictions)
+                for folder, label in VARIANTS.values()}
+    t = tests(m, {label: v for label, v in variants.items() if v is not None})
+    return {"results-summary": summary(m, t), "results-table": results_table(m, t),
+            "results-reading": reading(m, files.read_json(paths[1]), config, predictions),
+            "results-variants": variants_section(m, variants, t)}
 
 
 def main(argv=None) -> int:

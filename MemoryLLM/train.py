@@ -11,8 +11,9 @@ against naive baselines on a held-out test period.
 
 A run writes results/<run-name>/: config.json, metrics.json (per seed, mean and std, and the
 baselines), predictions.csv (every seed's forecast of every test day), history.json,
-predictions.png, loss_curve.png, model.keras and preprocessing.json (the scalers and feature
-list that predict.py needs).
+predictions.png, loss_curve.png, saliency_by_lag.png (which days the forecast's gradient points
+at, as stage 4's), model.keras and preprocessing.json (the scalers and feature list that
+predict.py needs).
 """
 
 from __future__ import annotations
@@ -30,8 +31,11 @@ import numpy as np
 
 from config import DENSE_INITIALISERS, INITIALISERS, LOSS, SMOKE_OVERRIDES, MemoryConfig
 from model import build_model, training_callbacks
+from saliency import saliency_by_lag
 
-from shared.prices import features, forecast, market, windows
+from shared.prices import features, forecast, windows
+from shared.prices.attribution import plot_saliency
+from shared.prices.data import load_dataset
 from shared.prices.runs import SeedRuns
 from shared.runtime import files
 from shared.runtime.config import parse_stage_args
@@ -99,10 +103,7 @@ def main(argv=None) -> dict:
                                  resumable=False)
     choose_device(cfg.device)
     out = files.run_dir(cfg.out_dir, cfg.run_name)
-    prices = market.load_prices(cfg.source, cfg.ticker, cfg.csv, cfg.start, cfg.end,
-                                allow_splits=cfg.allow_splits)
-    frame = features.add_indicators(prices)
-    data = windows.make_dataset(frame, cfg.lookback, cfg.target, features.FEATURES)
+    data = load_dataset(cfg)  # the main series' windows, plus any --pool's in training
     replicas = distribution(cfg.distribute)[1]
     print(windows.describe(data, cfg.csv or cfg.ticker)
           + (f" | MirroredStrategy, {replicas} replica(s)" if cfg.distribute != "none" else ""))
@@ -121,6 +122,9 @@ def main(argv=None) -> dict:
                  latency_ms=forecast.latency_ms(model.predict_on_batch, data.test.x))
     result = runs.result(params=int(runs.model.count_params()), model=cfg.model,
                          replicas=replicas, recipe=cfg.recipe())
+    result["saliency"] = saliency_by_lag(runs.model, data.test.x, features.FEATURES.index("log_return"))
+    plot_saliency(result["saliency"], out / "saliency_by_lag.png",
+                  f"{cfg.ticker}: {cfg.model} forecast's |gradient| by lag, {len(data.test.x)} test days")
     runs.model.save(out / "model.keras")
     windows.save_preprocessing(data, out / windows.PREPROCESSING)
     runs.save(out, result, label="LSTM", title="MemoryLLM")

@@ -36,6 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 REPORTS = [["TinyLLM/report.py"], ["SmaLLM/report.py"], ["MemoryLLM/report.py"],
            ["CodeLLM/compare/compare.py", "--report-only", "--ticker", "MSFT"],
            ["CodeLLM/compare/compare.py", "--report-only", "--ticker", "GOOG"],
+           ["CodeLLM/compare/claims.py", "--report"],  # the same page, its claims figures too
            ["CodeLLM/report.py"], ["CodeLLM/seq2seq/train.py", "--report"],
            ["CodeLLM/minigpt/budgets.py", "--report"], ["CodeLLM/minigpt/sweep.py", "--report"],
            ["LLMind/report.py"]]

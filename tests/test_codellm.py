@@ -102,7 +102,8 @@ def test_smoke_writes_every_artifact(smoke_run):
     run, proc = smoke_run
     for name in ("config.json", "metrics.json", "history.json", "predictions.csv",
                  "predictions.png", "loss_curve.png", "model.pt", "preprocessing.json",
-                 "attention_by_lag.png", "attention_cross.png", "attention_encoder.png"):
+                 "attention_by_lag.png", "attention_cross.png", "attention_encoder.png",
+                 "saliency_by_lag.png"):
         assert (run / name).is_file(), name
     m = read_json(run / "metrics.json")
     for key in ("test_rmse_mean", "test_theil_u_mean", "params", "seconds_per_epoch",
@@ -115,6 +116,9 @@ def test_smoke_writes_every_artifact(smoke_run):
     a = m["attention"]
     assert sum(a["by_lag_mean"]) == pytest.approx(1.0, abs=1e-5)  # the lookback of --smoke
     assert len(a["by_lag_mean"]) == read_json(run / "config.json")["lookback"] == 20
+    assert a["patch"] == 1 and a["recent_days"] == 5  # one token per day, as before --patch
+    s = m["saliency"]  # gradient saliency by lag (tests/test_saliency.py checks its numbers)
+    assert len(s["by_lag"]) == 20 and sum(s["by_lag"]) == pytest.approx(1.0)
     preds = pd.read_csv(run / "predictions.csv")
     assert len(preds) == m["test_days"] and list(preds.columns[-1:]) == ["seed_42"]
     assert "Theil's U" in proc.stdout

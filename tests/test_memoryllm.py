@@ -25,7 +25,7 @@ def smoke_run(tmp_path_factory):
 def test_smoke_writes_every_artifact(smoke_run):
     run, proc = smoke_run
     for name in ("config.json", "metrics.json", "history.json", "predictions.png",
-                 "loss_curve.png", "model.keras", "preprocessing.json"):
+                 "loss_curve.png", "model.keras", "preprocessing.json", "saliency_by_lag.png"):
         assert (run / name).is_file(), name
     m = read_json(run / "metrics.json")
     for key in ("test_rmse_mean", "test_mape_mean", "test_theil_u_mean", "params",
@@ -34,6 +34,9 @@ def test_smoke_writes_every_artifact(smoke_run):
     assert set(m["baselines"]) == {"persistence", "drift", "ridge"}
     assert len(m["per_seed"]) == m["seeds"] == 1
     assert m["test_end"] == "2013-03-01"
+    s = m["saliency"]  # gradient saliency by lag, as stage 4's (tests/test_saliency.py)
+    assert len(s["by_lag"]) == len(s["by_lag_log_return"]) == 20  # the --smoke lookback
+    assert sum(s["by_lag"]) == pytest.approx(1.0) and sum(s["by_lag_log_return"]) == pytest.approx(1.0)
     # The recipe metrics.json records is the one the PyTorch control trains with under --smoke.
     code = load_stage_config(ROOT / "CodeLLM" / "forecaster" / "config.py")
     control = code.ForecastConfig(arch="lstm", **code.SMOKE_OVERRIDES).recipe()

@@ -6,6 +6,7 @@ control, trained on the same windows with the same seeds, judged on the same tes
     python CodeLLM/compare/compare.py --report-only    # rewrite the write-up from the saved runs
     python CodeLLM/compare/compare.py --report-only --reanalyse   # also recompute comparison.json
     python CodeLLM/compare/compare.py --smoke --out-dir /tmp/runs --docs-dir /tmp/docs
+    python CodeLLM/compare/compare.py --claims          # each claim tested (claims.py, make claims)
 
 Each model is trained by its own stage's train.py in a subprocess (stages never import each
 other); this script reads their metrics.json and predictions.csv, writes comparison.json next
@@ -24,6 +25,7 @@ import sys
 import time
 from pathlib import Path
 
+import claims_report  # the claims table and evidence, from claims.json (claims.py)
 import numpy as np
 import pandas as pd
 
@@ -57,6 +59,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help=f"bundled ticker: {', '.join(BUNDLED)}")
     parser.add_argument("--seeds", type=int, default=3, help="seeds per model (the same for all)")
     parser.add_argument("--seed", type=int, default=42, help="first seed; the others follow")
+    parser.add_argument("--claims", action="store_true",
+                        help="run the claim-by-claim study instead (claims.py; its flags follow)")
     parser.add_argument("--smoke", action="store_true",
                         help="tiny models, one seed: checks the pipeline in seconds")
     parser.add_argument("--report-only", action="store_true",
@@ -225,11 +229,14 @@ def load_comparison(path: Path) -> dict:
     return c
 
 
-def write_doc(c: dict, out_dir: Path, docs: Path, check: bool) -> bool:
-    """Write (or with `check`, compare) one write-up; True when it is up to date."""
+def write_doc(c: dict, out_dir: Path, docs: Path, check: bool, claims: dict | None = None) -> bool:
+    """Write (or with `check`, compare) one write-up; True when it is up to date. The GOOG page
+    also carries the claims study (claims.py) when its results are saved."""
     doc, prefix = doc_paths(docs, c["ticker"])
     others = other_tickers(out_dir, c["ticker"]) if c["ticker"] == "GOOG" else []
-    text = report.render(c, prefix, others)
+    if claims is None and c["ticker"] == "GOOG" and not c["smoke"]:
+        claims = claims_report.saved(out_dir)
+    text = report.render(c, prefix, others, claims_report.sections(claims, c) if claims else None)
     fresh = doc.is_file() and doc.read_text(encoding="utf-8") == text
     if not check and not fresh:
         doc.parent.mkdir(parents=True, exist_ok=True)
@@ -238,6 +245,11 @@ def write_doc(c: dict, out_dir: Path, docs: Path, check: bool) -> bool:
 
 
 def main(argv=None) -> None:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if "--claims" in argv:  # the claims study, with its own flags (claims.py --help)
+        import claims
+
+        return claims.main([a for a in argv if a != "--claims"])
     args = parse_args(argv)
     if args.ticker not in BUNDLED:
         raise UserError(f"--ticker {args.ticker}: the comparison runs on the bundled data: "

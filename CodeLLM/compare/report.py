@@ -261,7 +261,9 @@ def robustness_table(others: list[dict]) -> str:
          "transformer vs Keras LSTM: RMSE change"], rows)
 
 
-def render(c: dict, prefix: str, others: list[dict]) -> str:
+def render(c: dict, prefix: str, others: list[dict], claims: tuple[str, str] | None = None) -> str:
+    """The page; `claims` (claims_report.sections) opens it with the claims table and closes it
+    with their evidence."""
     ticker, m = c["ticker"], c["models"]
     command = "make compare" + ("" if ticker == "GOOG" else f" TICKER={ticker}")
     seeds = m["transformer"]["seeds"]
@@ -275,7 +277,10 @@ def render(c: dict, prefix: str, others: list[dict]) -> str:
         + ("" if ticker == "GOOG" else " The main comparison is [on GOOG](stage3-vs-stage4.md)."),
         "The usual claims are that transformers are more accurate than recurrent networks, "
         "train faster, and are easier to interpret through their attention maps. This page tests "
-        "each claim on one task: forecasting tomorrow's close.",
+        "each claim on one task: forecasting tomorrow's close"
+        + (", then each claim of the original notes on series where the best forecast is known "
+           "([the claims, one by one](#the-claims-one-by-one))." if claims else "."),
+        *([claims[0]] if claims else []),
         "## Setup",
         f"- **Data**: the bundled daily {ticker} prices, {len(features.FEATURES)} features per "
         f"day (OHLCV, moving averages, RSI, MACD, Bollinger bands, returns), windows of "
@@ -330,6 +335,8 @@ def render(c: dict, prefix: str, others: list[dict]) -> str:
         parts += ["## Robustness: other tickers",
                   "The same command on other bundled stocks (`make compare TICKER=...`):",
                   robustness_table(others)]
+    if claims:
+        parts.append(claims[1])
     parts += ["## Caveats",
               "- One stock, one split and small models trained on 2 CPU cores; a different "
               "period, a GPU or larger models can change the ranking, so rerun before you rely "

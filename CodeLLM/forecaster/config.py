@@ -64,6 +64,7 @@ class ForecastConfig(PriceDataConfig, RuntimeConfig):
     ff_size: int = opt(32, "transformer: feed-forward hidden width")
     pos_encoding: str = opt("sinusoidal", "how the transformer knows the order of days",
                             choices=["sinusoidal", "learned", "none"])
+    patch: int = opt(1, "transformer: days per token (as in PatchTST); 1 = one token per day")
     units: int = opt(32, "lstm: LSTM units (stage 3's default)")
     dense_units: int = opt(16, "lstm: width of the dense layer")
     # training. Fields left at None take the architecture's recipe (RECIPES above); a flag
@@ -154,7 +155,7 @@ class ForecastConfig(PriceDataConfig, RuntimeConfig):
             return {**shared, "units": self.units, "dense_units": self.dense_units}
         return {**shared, "lookback": self.lookback, "d_model": self.d_model, "heads": self.heads,
                 "encoder_layers": self.encoder_layers, "decoder_layers": self.decoder_layers,
-                "ff_size": self.ff_size, "pos_encoding": self.pos_encoding}
+                "ff_size": self.ff_size, "pos_encoding": self.pos_encoding, "patch": self.patch}
 
 
 # --smoke for train.py: seconds, not minutes, yet every artifact is written.

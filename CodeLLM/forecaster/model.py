@@ -4,11 +4,16 @@
 Transformer, for a window of `lookback` days with `features` numbers each:
 
     window (batch, lookback, features)
-      -> linear projection to d_model, plus positional encoding       (batch, lookback, d_model)
-      -> encoder: self-attention blocks, every day looks at every day  (batch, lookback, d_model)
+      -> patches of `patch` days side by side (patch 1: one day each) (batch, tokens, patch * features)
+      -> linear projection to d_model, plus positional encoding       (batch, tokens, d_model)
+      -> encoder: self-attention blocks, every token looks at every token (batch, tokens, d_model)
     decoder input: a learned start vector, then the previous days' targets (teacher forcing)
       -> decoder: causal self-attention, cross-attention to the encoder (batch, horizon, d_model)
       -> linear head                                                   (batch, horizon)
+
+tokens = lookback / patch. With patch P (PatchTST's idea), a token is P consecutive days, the
+oldest first, so a 256-day window is 32 tokens at P = 8 and attention, quadratic in the tokens,
+costs 64 times less; with P = 1 a token is a day and the model is the plain one.
 
 The attention, the blocks and the positional encodings are CodeLLM/blocks.py's, shared with
 the mini-GPT and seq2seq. Comments in brackets, like [encoder], mark the lines
@@ -27,11 +32,13 @@ class TransformerForecaster(nn.Module):
     def __init__(self, n_features: int, lookback: int, horizon: int = 1, d_model: int = 16,
                  heads: int = 4, encoder_layers: int = 2, decoder_layers: int = 1,
                  ff_size: int = 32, dropout: float = 0.1, pos_encoding: str = "sinusoidal",
-                 arch: str = "transformer"):
+                 arch: str = "transformer", patch: int = 1):
         super().__init__()
-        self.horizon = horizon
-        self.embed = nn.Linear(n_features, d_model)  # one day's features -> one vector
-        self.encoder_position = positional_encoding(pos_encoding, lookback, d_model)  # [position]
+        if patch < 1 or lookback % patch:
+            raise ValueError(f"lookback {lookback} must be a multiple of patch {patch} >= 1")
+        self.horizon, self.patch = horizon, patch
+        self.embed = nn.Linear(patch * n_features, d_model)  # one token's days -> one vector
+        self.encoder_position = positional_encoding(pos_encoding, lookback // patch, d_model)  # [position]
         self.decoder_position = positional_encoding(pos_encoding, horizon, d_model)
         self.encoder = nn.ModuleList(EncoderBlock(d_model, heads, ff_size, dropout)
                                      for _ in range(encoder_layers))
@@ -43,12 +50,20 @@ class TransformerForecaster(nn.Module):
         self.decoder_norm = nn.LayerNorm(d_model)
         self.head = nn.Linear(d_model, 1)
 
-    def encode(self, x: torch.Tensor):
-        h = self.encoder_position(self.embed(x))  # (batch, lookback, d_model)
+    def patches(self, x: torch.Tensor) -> torch.Tensor:
+        """(batch, lookback, features) -> (batch, tokens, patch * features): each token holds
+        `patch` consecutive days side by side, the oldest first (row-major reshape)."""
+        batch, lookback, features = x.shape
+        return x.reshape(batch, lookback // self.patch, self.patch * features)
+
+    def encode(self, x: torch.Tensor, need_weights: bool = False):
+        h = self.encoder_position(self.embed(self.patches(x)))  # (batch, tokens, d_model)
         weights = []
         for block in self.encoder:  # [encoder]
-            h, w = block(h)
-            weights.append(w)  # (batch, heads, lookback, lookback)
+            # The weights only when asked: the fused attention that skips them is several
+            # times faster on a CPU for long windows.
+            h, w = block(h, need_weights=need_weights)
+            weights.append(w)  # (batch, heads, tokens, tokens), or None
         return self.encoder_norm(h), weights
 
     def decode(self, previous: torch.Tensor, memory: torch.Tensor):
@@ -60,7 +75,7 @@ class TransformerForecaster(nn.Module):
         weights = []
         for block in self.decoder:  # [decoder]
             y, w = block(y, memory, mask)
-            weights.append(w)  # (batch, heads, steps, lookback)
+            weights.append(w)  # (batch, heads, steps, tokens)
         return self.head(self.decoder_norm(y)).squeeze(-1), weights
 
     def forward(self, x: torch.Tensor, targets: torch.Tensor | None = None,
@@ -69,7 +84,7 @@ class TransformerForecaster(nn.Module):
 
         With `targets` (batch, horizon) the decoder reads the true previous steps (teacher
         forcing: one parallel pass in training). Without, it feeds back its own forecasts."""
-        memory, encoder_weights = self.encode(x)
+        memory, encoder_weights = self.encode(x, need_weights=return_attention)
         if targets is not None:  # [teacher forcing]
             out, cross_weights = self.decode(targets[:, :-1], memory)
         else:

@@ -6,13 +6,15 @@ from 60 days of prices and indicators, judged against the same naive baselines.
     python train.py --arch lstm            # the PyTorch twin of stage 3's Keras LSTM
     python train.py --horizon 5            # forecast five days at once (teacher forcing)
     python train.py --pos-encoding learned --heads 2 --encoder-layers 3
+    python train.py --patch 8 --lookback 256   # 8 days per token (PatchTST): long windows, cheap
     python train.py --ticker MSFT          # or --csv my_prices.csv, or --source yfinance
     python train.py --smoke                # seconds: tiny model, one seed, every artifact
     torchrun --nproc-per-node 2 train.py   # several processes (DDP); see docs/scaling.md
 
 A run writes results/<run-name>/: config.json, metrics.json (stage 3's schema: per seed, mean
 and std, baselines), predictions.csv, history.json, predictions.png, loss_curve.png, model.pt,
-preprocessing.json and, for the transformer, attention_cross.png, attention_by_lag.png and
+preprocessing.json, saliency_by_lag.png (which days the forecast's gradient points at, for
+either architecture) and, for the transformer, attention_cross.png, attention_by_lag.png and
 attention_encoder.png.
 """
 
@@ -28,8 +30,11 @@ from attention import attention_report
 
 from config import SMOKE_OVERRIDES, ForecastConfig
 from model import build_model
+from saliency import saliency_by_lag
 
-from shared.prices import features, forecast, market, windows
+from shared.prices import features, forecast, windows
+from shared.prices.attribution import plot_saliency
+from shared.prices.data import load_dataset
 from shared.prices.runs import SeedRuns
 from shared.runtime import devices, files, parallel
 from shared.runtime.config import parse_stage_args
@@ -110,14 +115,15 @@ def main(argv=None) -> dict:
                                  resumable=False)
     if cfg.arch == "transformer" and cfg.d_model % cfg.heads:
         raise UserError(f"--d-model {cfg.d_model} must be a multiple of --heads {cfg.heads}")
+    if cfg.arch == "lstm" and cfg.patch != 1:
+        raise UserError(f"--patch {cfg.patch} is for the transformer; the lstm reads one day at a time")
+    if cfg.patch < 1 or cfg.lookback % cfg.patch:
+        raise UserError(f"--lookback {cfg.lookback} must be a multiple of --patch {cfg.patch} "
+                        "(a whole number of tokens, each of at least one day)")
     rt = parallel.setup(cfg)  # this process (alone, or one of torchrun's), device, precision
     device = rt.device
     out = files.run_dir(cfg.out_dir, cfg.run_name)
-    prices = market.load_prices(cfg.source, cfg.ticker, cfg.csv, cfg.start, cfg.end,
-                                allow_splits=cfg.allow_splits)
-    frame = features.add_indicators(prices)
-    data = windows.make_dataset(frame, cfg.lookback, cfg.target, features.FEATURES,
-                                horizon=cfg.horizon)
+    data = load_dataset(cfg, log=rt.print)  # the main series' windows, plus any --pool's in training
     rt.print(f"{windows.describe(data, cfg.csv or cfg.ticker)} | {cfg.arch} on {rt.describe()}")
     if rt.main:
         files.write_json(out / "config.json", {**dataclasses.asdict(cfg), "smoke": args.smoke})
@@ -142,6 +148,10 @@ def main(argv=None) -> dict:
                          recipe=cfg.recipe())
     if cfg.arch == "transformer":
         result["attention"] = attention_report(runs.model, data, device, out, cfg.ticker)
+    result["saliency"] = saliency_by_lag(runs.model, data.test.x,
+                                         features.FEATURES.index("log_return"), device)
+    plot_saliency(result["saliency"], out / "saliency_by_lag.png",
+                  f"{cfg.ticker}: {cfg.arch} forecast's |gradient| by lag, {len(data.test.x)} test days")
     files.save_checkpoint(out / "model.pt", {"model_state": runs.model.state_dict(),
                                              "model_config": cfg.model_config(len(data.features)),
                                              "seed": result["selected_seed"]})

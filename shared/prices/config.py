@@ -2,8 +2,8 @@
 flags with the same defaults.
 
 Imported by MemoryLLM/config.py and CodeLLM/forecaster/config.py, whose settings classes inherit
-PriceDataConfig. Its fields are what the stages pass to shared.prices.market.load_prices and
-shared.prices.windows.make_dataset.
+PriceDataConfig. Its fields are what shared.prices.data.load_dataset reads to build a run's
+windows.
 """
 
 from __future__ import annotations
@@ -30,3 +30,9 @@ class PriceDataConfig:
     lookback: int = opt(60, "days in each input window")
     target: str = opt("return", "what the network predicts; metrics are always on price",
                       choices=["return", "price"])
+    pool: list[str] = opt([], "other bundled tickers (e.g. --pool AAPL IBM MSFT) whose windows join the "
+                              "training split only, each scaled on its own and ending before the "
+                              "main series' validation period; validation and test stay the main's",
+                          metavar="TICKER")
+    train_windows: int | None = opt(None, "keep only the last N training windows (the data-need "
+                                          "study); validation and test are unchanged", metavar="N")

@@ -61,6 +61,7 @@ class SeedRuns:
         metrics.update(seed=seed, epochs=len(seconds), seconds_per_epoch=float(np.mean(seconds)),
                        best_epoch=best_epoch + 1,
                        seconds_to_best=float(np.sum(seconds[: best_epoch + 1])),
+                       epoch_seconds=[round(float(x), 4) for x in seconds],  # the first one warms up
                        latency_ms=latency_ms)
         if test_closes.ndim == 2 and test_closes.shape[1] > 1:  # error by day ahead
             metrics["test_rmse_by_step"] = np.sqrt(
@@ -105,7 +106,8 @@ class SeedRuns:
             "seeds": len(self.per_seed), "seconds_per_epoch": float(np.mean(self.epoch_seconds)),
             "train_seconds": train_seconds,
             "test_start": str(data.test.dates[0].date()), "test_end": str(data.test.dates[-1].date()),
-            "test_days": len(data.test.y), "target": data.target, "horizon": data.horizon,
+            "test_days": len(data.test.y), "train_windows": data.main_train,
+            "target": data.target, "horizon": data.horizon,
             "selected_seed": self.best[0]["seed"], **extra,
         }
 

@@ -6,7 +6,15 @@ day t+1: either the next close (`target="price"`) or the next log return
 split by the first day they predict: the first 70% train, the next 15% validation, the last 15%
 test. With H > 1 the last H-1 samples before each boundary are dropped, so no training target
 lies in the validation period. Scalers see only the rows that training windows are built from,
-so no validation or test value shapes them.
+so no validation or test value shapes them. `max_train=N` keeps only the last N training
+windows (and fits the scalers on their rows); validation and test keep the same windows.
+
+Pooled series (shared/prices/data.py, --pool): other tickers' windows may join the training
+split. Their `Pooled` entries (Dataset.pool) hold them, each scaled with its own scalers; the
+train split's x and y then hold the main series' windows first and every pooled series' after
+them, while its dates, prev_close, close and future_close stay the main series' alone (the
+first `Dataset.main_train` rows of x and y). What trains (the networks, the ridge baseline)
+reads x and y; what is about the main series (the drift baseline) reads the closes.
 
     data = make_dataset(add_indicators(prices), lookback=60, target="return")
     data.train.x  # (samples, lookback, features), scaled
@@ -22,7 +30,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -38,12 +46,26 @@ MIN_SAMPLES = {"train": 100, "val": 20, "test": 20}
 
 @dataclass
 class Split:
+    """One split's windows. In a pooled dataset's train split, x and y have more rows than the
+    other fields: the main series' windows, then the pooled ones (see the module docstring)."""
+
     x: np.ndarray  # (samples, lookback, features), scaled
     y: np.ndarray  # (samples,) scaled target; (samples, horizon) when horizon > 1
     dates: pd.DatetimeIndex  # the (first) day each sample predicts
     prev_close: np.ndarray  # close on the last day of each window (what persistence predicts)
     close: np.ndarray  # the actual close on the (first) predicted day
     future_close: np.ndarray  # (samples, horizon): the actual closes on every predicted day
+
+
+@dataclass
+class Pooled:
+    """Another series' training windows (--pool), scaled with its own scalers, fitted on
+    the rows of these windows only; `train.dates` are the days they predict (first day)."""
+
+    train: Split
+    feature_scaler: StandardScaler
+    target_scaler: StandardScaler
+    window_days: np.ndarray  # (samples, lookback + horizon): every day each window reads or predicts
 
 
 @dataclass
@@ -57,6 +79,12 @@ class Dataset:
     target: str
     lookback: int
     horizon: int = 1
+    pool: dict[str, Pooled] = field(default_factory=dict)  # ticker -> its windows in train.x
+
+    @property
+    def main_train(self) -> int:
+        """How many of train.x's windows are the main series' (the first ones)."""
+        return len(self.train.dates)
 
     def to_price(self, y_scaled: np.ndarray, split: Split) -> np.ndarray:
         """Model outputs (scaled targets) -> predicted closes for `split`'s days, in the shape
@@ -84,17 +112,44 @@ def split_bounds(n_samples: int, val_fraction: float, test_fraction: float) -> t
     return val_start, test_start
 
 
+def _windows(frame: pd.DataFrame, features: list[str], lookback: int, target: str, horizon: int,
+             n_samples: int, fit: tuple[int, int]):
+    """Every window of `frame` (sample i: rows [i, i + lookback), predicting rows i + lookback
+    .. i + lookback + horizon - 1), scaled by scalers fitted on the rows of samples
+    fit[0]..fit[1]-1 only. Returns x, y, dates, prev_close, future_close and both scalers."""
+    values = frame[features].to_numpy(dtype=np.float64)  # (days, features)
+    close = frame["close"].to_numpy(dtype=np.float64)
+    first, stop = fit
+    feature_scaler = StandardScaler().fit(values[first : stop - 1 + lookback])  # rows they hold
+    scaled = feature_scaler.transform(values)
+    windows = np.lib.stride_tricks.sliding_window_view(scaled, lookback, axis=0)[:n_samples]
+    x = np.ascontiguousarray(windows.transpose(0, 2, 1), dtype=np.float32)  # (n, lookback, f)
+    # Daily targets: raw[d] is the target for day d (its log return, or its close).
+    raw = np.log(close[1:] / close[:-1]) if target == "return" else close[1:]
+    raw = np.concatenate([[np.nan], raw])
+    days = lookback + np.arange(n_samples)[:, None] + np.arange(horizon)  # (n, horizon)
+    raw_y, future_close = raw[days], close[days]
+    prev_close = close[lookback - 1 : lookback - 1 + n_samples]
+    target_scaler = StandardScaler().fit(raw_y[first:stop].reshape(-1, 1))
+    y = target_scaler.transform(raw_y.reshape(-1, 1)).reshape(raw_y.shape).astype(np.float32)
+    if horizon == 1:
+        y = y[:, 0]  # one step: a plain vector, as a one-output model predicts it
+    dates = frame.index[lookback : lookback + n_samples]
+    return x, y, dates, prev_close, future_close, feature_scaler, target_scaler
+
+
 def make_dataset(frame: pd.DataFrame, lookback: int = 60, target: str = "return",
                  features: list[str] | None = None, val_fraction: float = 0.15,
-                 test_fraction: float = 0.15, horizon: int = 1) -> Dataset:
+                 test_fraction: float = 0.15, horizon: int = 1,
+                 max_train: int | None = None) -> Dataset:
+    """The windows of `frame`, split in time and scaled (see the module docstring).
+    `max_train`: keep only the last that many training windows (--train-windows)."""
     if target not in TARGETS:
         raise UserError(f"--target {target}: choose one of {', '.join(TARGETS)}")
     if lookback < 2 or horizon < 1:
         raise UserError(f"--lookback must be at least 2 and --horizon at least 1 (got "
                         f"{lookback} and {horizon})")
     features = list(features or frame.columns)
-    values = frame[features].to_numpy(dtype=np.float64)  # (days, features)
-    close = frame["close"].to_numpy(dtype=np.float64)
     # A window of `lookback` days, then the `horizon` days it predicts.
     n_samples = len(frame) - lookback - horizon + 1
     val_start, test_start = split_bounds(max(n_samples, 0), val_fraction, test_fraction)
@@ -109,32 +164,41 @@ def make_dataset(frame: pd.DataFrame, lookback: int = 60, target: str = "return"
             f"{max(n_samples, 0)} windows of --lookback {lookback} with --horizon {horizon}; "
             f"about {int(need_days) + 1} days are needed for train/validation/test (use more "
             "data or a smaller --lookback or --horizon)")
+    train_stop = val_start - gap  # training samples: [train_start, train_stop)
+    train_start = 0
+    if max_train is not None:
+        if not MIN_SAMPLES["train"] <= max_train <= train_stop:
+            raise UserError(f"--train-windows {max_train}: choose between {MIN_SAMPLES['train']} and "
+                            f"{train_stop}, the training windows this series has")
+        train_start = train_stop - max_train  # the last ones: the days nearest validation
 
-    # Sample i: window rows [i, i + lookback), predicted day i + lookback.
-    last_train_row = val_start - gap - 1 + lookback - 1  # last row any training window holds
-    feature_scaler = StandardScaler().fit(values[: last_train_row + 1])
-    scaled = feature_scaler.transform(values)
-    windows = np.lib.stride_tricks.sliding_window_view(scaled, lookback, axis=0)[:n_samples]
-    x = np.ascontiguousarray(windows.transpose(0, 2, 1), dtype=np.float32)  # (n, lookback, f)
-    # Daily targets: raw[d] is the target for day d (its log return, or its close).
-    raw = np.log(close[1:] / close[:-1]) if target == "return" else close[1:]
-    raw = np.concatenate([[np.nan], raw])
-    days = lookback + np.arange(n_samples)[:, None] + np.arange(horizon)  # (n, horizon)
-    raw_y, future_close = raw[days], close[days]
-    prev_close = close[lookback - 1 : lookback - 1 + n_samples]
-    target_scaler = StandardScaler().fit(raw_y[: val_start - gap].reshape(-1, 1))
-    y = target_scaler.transform(raw_y.reshape(-1, 1)).reshape(raw_y.shape).astype(np.float32)
-    if horizon == 1:
-        y = y[:, 0]  # one step: a plain vector, as a one-output model predicts it
-    dates = frame.index[lookback : lookback + n_samples]
+    # Scalers on the rows of the training windows kept, and nothing else.
+    x, y, dates, prev_close, future_close, feature_scaler, target_scaler = _windows(
+        frame, features, lookback, target, horizon, n_samples, (train_start, train_stop))
 
     def split(a: int, b: int) -> Split:
         return Split(x[a:b], y[a:b], dates[a:b], prev_close[a:b], future_close[a:b, 0],
                      future_close[a:b])
 
-    return Dataset(split(0, val_start - gap), split(val_start, test_start - gap),
+    return Dataset(split(train_start, train_stop), split(val_start, test_start - gap),
                    split(test_start, n_samples), feature_scaler, target_scaler, features, target,
                    lookback, horizon)
+
+
+def training_windows(frame: pd.DataFrame, lookback: int, target: str, features: list[str],
+                     horizon: int = 1) -> Pooled | None:
+    """Every window of `frame` as training windows of a pooled series, scaled by scalers fitted
+    on all of them (the caller cuts `frame` where the main series' validation begins); None
+    when `frame` is too short for one window."""
+    features = list(features)
+    n_samples = len(frame) - lookback - horizon + 1
+    if n_samples < 1:
+        return None
+    x, y, dates, prev_close, future_close, feature_scaler, target_scaler = _windows(
+        frame, features, lookback, target, horizon, n_samples, (0, n_samples))
+    days = np.arange(n_samples)[:, None] + np.arange(lookback + horizon)
+    return Pooled(Split(x, y, dates, prev_close, future_close[:, 0], future_close),
+                  feature_scaler, target_scaler, frame.index.to_numpy()[days])
 
 
 def latest_window(frame: pd.DataFrame, feature_scaler: StandardScaler, features: list[str],
@@ -245,7 +309,9 @@ def load_preprocessing(run_dir: str | Path, model_file: str) -> dict:
 
 def describe(data: Dataset, name: str) -> str:
     """One line about the windows a run trains on, for its progress output."""
-    return (f"{name}: windows: train {len(data.train.y)} ({data.train.dates[0].date()}.."
-            f"{data.train.dates[-1].date()}), val {len(data.val.y)}, test {len(data.test.y)} "
+    pooled = len(data.train.y) - data.main_train
+    extra = f" + {pooled} pooled ({', '.join(data.pool)})" if data.pool else ""
+    return (f"{name}: windows: train {data.main_train} ({data.train.dates[0].date()}.."
+            f"{data.train.dates[-1].date()}){extra}, val {len(data.val.y)}, test {len(data.test.y)} "
             f"({data.test.dates[0].date()}..{data.test.dates[-1].date()}) | target: {data.target} "
             f"of the next {'day' if data.horizon == 1 else f'{data.horizon} days'}")
