@@ -306,6 +306,12 @@ def claims_table(results: dict, goog: dict | None) -> str:
     return reporting.markdown_table(["claim", "verdict here", "measured", "evidence"], rows)
 
 
+def ticks(ax, values: list, labels: list | None = None) -> None:
+    """A log axis labelled at the values measured, in plain numbers."""
+    ax.set_xticks(values, labels or [str(v) for v in values])
+    ax.minorticks_off()
+
+
 def plots(results: dict, img: Path) -> None:
     if "memory" in results:
         fig, ax = plotting.figure()
@@ -318,7 +324,11 @@ def plots(results: dict, img: Path) -> None:
                 ls=":", color="grey", label="ridge")
         ax.axhline(1 + NEAR, color="black", ls="--", lw=1, label="5% above optimal")
         ax.set(xscale="log", xlabel="lag L (days back that the next return depends on)",
-               ylabel="test RMSE / optimal RMSE", title="Memory: which lags each model can use")
+               ylabel="test RMSE / optimal RMSE (mean over seeds)",
+               title="Memory: which lags each model can use")
+        ticks(ax, [r["lag"] for r in rows], [f"{r['lag']}\n({r['window']}-day window)"
+                                             if r["window"] != rows[0]["window"] else str(r["lag"])
+                                             for r in rows])
         ax.legend(fontsize=8)
         plotting.save_figure(fig, img / "claims-memory.png")
     if "speed" in results:
@@ -331,6 +341,7 @@ def plots(results: dict, img: Path) -> None:
                 ax.plot(*zip(*points, strict=True), marker="o", label=SHORT[key])
         ax.set(xscale="log", yscale="log", xlabel="window (days)", ylabel="seconds per epoch",
                title="Speed: one epoch against window length (2 CPU cores)")
+        ticks(ax, [r["window"] for r in rows])
         ax.legend(fontsize=8)
         plotting.save_figure(fig, img / "claims-speed.png")
     if "data" in results:
@@ -342,6 +353,7 @@ def plots(results: dict, img: Path) -> None:
         ax.axhline(1 + NEAR, color="black", ls="--", lw=1, label="5% above optimal")
         ax.set(xscale="log", xlabel="training windows", ylabel="test RMSE / optimal RMSE",
                title="Data need: accuracy against training-set size")
+        ticks(ax, [r["models"][key]["train_windows"] for r in rows])
         ax.legend(fontsize=8)
         plotting.save_figure(fig, img / "claims-data.png")
 
