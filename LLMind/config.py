@@ -31,8 +31,13 @@ class LLMindConfig(RuntimeConfig):
     model: str = opt(BUNDLED, "pretrained model: 'bundled' (offline MiniLM), "
                               "a local folder, or a hub id (online)")
     max_length: int = opt(64, "tokens per sentence; longer ones are cut (99%% of the bundled ones fit in 55)")
+    init: str = opt("pretrained", "the encoder's starting weights: 'pretrained' (the model's "
+                                  "own), or 'random' (the same architecture from random numbers, "
+                                  "the control that shows what pretraining buys; the vocabulary "
+                                  "stays the model's pretrained WordPiece one, which is no weights)",
+                    choices=["pretrained", "random"])
     freeze_layers: int = opt(0, "freeze the embeddings and this many lowest "
-                                "encoder layers (0: train everything)")
+                                "encoder layers (0: train everything; only with --init pretrained)")
     # training
     epochs: float = opt(3, "most passes over the training split")
     batch_size: int = opt(32, "sentences per gradient step and process (the Trainer's per-device batch)")

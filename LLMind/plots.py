@@ -56,3 +56,28 @@ def validation_curves(history: list[dict], metrics: dict, path: str | Path) -> P
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     return plotting._save(fig, Path(path))
+
+
+def pretrained_vs_random(histories: dict[str, list[dict]], tfidf_val_macro_f1: float | None,
+                         path: str | Path) -> Path:
+    """The same fine-tune from pretrained and from random weights: validation macro-F1 after
+    each epoch (left, beside TF-IDF's) and the training loss as it was logged (right)."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4), dpi=110)
+    for (name, history), color in zip(histories.items(), ("tab:blue", "tab:red"), strict=False):
+        evals = [e for e in history if "eval_macro_f1" in e]
+        left.plot([e["epoch"] for e in evals], [e["eval_macro_f1"] for e in evals], "o-",
+                  color=color, label=name)
+        losses = [e for e in history if "loss" in e]
+        right.plot([e["epoch"] for e in losses], [e["loss"] for e in losses], color=color, label=name)
+    if tfidf_val_macro_f1 is not None:
+        left.axhline(tfidf_val_macro_f1, ls="--", lw=1, color=COLORS["tfidf_logreg"],
+                     label=NAMES["tfidf_logreg"])
+    epochs = sorted({e["epoch"] for h in histories.values() for e in h if "eval_macro_f1" in e})
+    left.set_xticks(epochs)  # whole epochs only
+    left.set(xlabel="epoch", ylabel="validation macro-F1", title="Validation split, after each epoch")
+    right.set(xlabel="epoch", ylabel="training loss (cross-entropy)", title="Training loss as logged")
+    for ax in (left, right):
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.suptitle("The same MiniLM architecture and recipe, from pretrained and from random weights")
+    return plotting._save(fig, Path(path))

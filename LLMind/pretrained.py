@@ -1,6 +1,8 @@
 """Loading a pretrained model: the bundled MiniLM, a local folder or a hub id, with one-line
 errors for a path that is not a model and for a hub that cannot be reached. Weights are read
-from safetensors files only (never a pytorch_model.bin, whose loading can run code)."""
+from safetensors files only (never a pytorch_model.bin, whose loading can run code).
+`classifier(..., init="random")` builds the same architecture from random numbers instead: the
+control that isolates what the pretrained weights are worth."""
 
 from __future__ import annotations
 
@@ -37,14 +39,14 @@ def resolve(name: str) -> str:
 
 
 def load(name: str, what: str, **kwargs):
-    """`what` is 'tokenizer', 'classifier' or 'encoder'; `kwargs` go to from_pretrained."""
-    from transformers import AutoModel, AutoModelForSequenceClassification, AutoTokenizer
+    """`what` is 'tokenizer', 'config', 'classifier' or 'encoder'; `kwargs` go to from_pretrained."""
+    from transformers import AutoConfig, AutoModel, AutoModelForSequenceClassification, AutoTokenizer
 
-    loader = {"tokenizer": AutoTokenizer, "classifier": AutoModelForSequenceClassification,
-              "encoder": AutoModel}[what]
+    loader = {"tokenizer": AutoTokenizer, "config": AutoConfig,
+              "classifier": AutoModelForSequenceClassification, "encoder": AutoModel}[what]
     source = resolve(name)
     local = Path(source).is_dir()
-    if what != "tokenizer":
+    if what in ("classifier", "encoder"):
         # Weights from safetensors only: loading someone else's pytorch_model.bin can run code
         # they put in it. A folder without safetensors is refused.
         kwargs = {"use_safetensors": True, **kwargs}
@@ -62,3 +64,22 @@ def load(name: str, what: str, **kwargs):
         reason = "HF_HUB_OFFLINE is set" if offline else "the hub is unreachable or the id is unknown"
         raise UserError(f"--model {name}: could not download it from the Hugging Face hub ({reason}); "
                         "use --model bundled for the offline MiniLM encoder") from None
+
+
+def classifier(name: str, init: str, seed: int, **kwargs):
+    """The model's encoder with a new classification head. `init` 'pretrained': the encoder's
+    weights from the checkpoint; 'random': the same architecture (the checkpoint's config.json,
+    `kwargs` applied to it) with every weight drawn as transformers initialises a new model, so
+    that a run differs from the pretrained one in its starting weights only."""
+    if init == "pretrained":
+        return load(name, "classifier", ignore_mismatched_sizes=True, **kwargs)
+    if init != "random":
+        raise UserError(f"--init {init}: choose 'pretrained' or 'random'")
+    import torch
+    from transformers import AutoModelForSequenceClassification
+
+    config = load(name, "config", **kwargs)
+    # Seeded here, not only at the start of the run: the random weights then depend on --seed
+    # alone, not on how many random numbers the data loading happened to draw before.
+    torch.manual_seed(seed)
+    return AutoModelForSequenceClassification.from_config(config)

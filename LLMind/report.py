@@ -5,9 +5,12 @@
 
 Sections: results (results/reference-minilm: `python LLMind/train.py --run-name
 reference-minilm`), tuning (results/reference-tuning: `python LLMind/tune.py --run-name
-reference-tuning`) and tokenizers (results/reference-tokenizers). A metrics file written before
-the split de-duplication, the intervals and McNemar's tests existed renders without them, with
-a one-line note to run `make bench`.
+reference-tuning`), tokenizers (results/reference-tokenizers) and pretraining-encoder (the
+reference run beside results/reference-minilm-random: `python LLMind/train.py --init random
+--run-name reference-minilm-random`, paired by test sentence; also draws that folder's
+pretrained_vs_random.png). A metrics file written before the split de-duplication, the intervals
+and McNemar's tests existed renders without them, with a one-line note to run `make bench`; a
+missing random-init run leaves its section saying how to make it.
 """
 
 from __future__ import annotations
@@ -15,17 +18,24 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import pandas as pd
+
 from shared.runtime import files
 from shared.runtime.errors import UserError
 
 from tools import reporting
+from tools.loader import load_stage_config
 
 STAGE_DIR = Path(__file__).resolve().parent
 
 RUN = STAGE_DIR / "results" / "reference-minilm"
 TUNING = STAGE_DIR / "results" / "reference-tuning" / "metrics.json"
 TOKENIZERS = STAGE_DIR / "results" / "reference-tokenizers" / "metrics.json"
+RANDOM = STAGE_DIR / "results" / "reference-minilm-random"
+CURVES = RANDOM / "pretrained_vs_random.png"
 README = STAGE_DIR / "README.md"
+# Loaded by path: tests import this file without the stage folder on sys.path.
+significance = load_stage_config(STAGE_DIR / "significance.py")
 BASELINES = {"tfidf_logreg": "TF-IDF + logistic regression",
              "frozen_encoder_logreg": "frozen MiniLM, mean-pooled + logistic regression",
              "tfidf_logreg_full_train": "TF-IDF + logistic regression, whole training split"}
@@ -198,6 +208,213 @@ def tokenizer_section(t: dict) -> str:
             f"distinct) of the validation sentences:\n\n{table}\n\nHow each cuts the first "
             f"validation sentences (`##` marks a piece that continues a word):\n\n{examples}")
 
+# The three rows of "what pretraining buys", and the pairs tested on them (first minus second).
+INIT_ROWS = {"pretrained": "**fine-tuned MiniLM, pretrained weights**",
+             "random": "fine-tuned MiniLM architecture, **random weights**",
+             "tfidf": "TF-IDF + logistic regression"}
+INIT_PAIRS = (("pretrained", "random"), ("random", "tfidf"), ("pretrained", "tfidf"))
+SHORT = {"pretrained": "pretrained fine-tune", "random": "random-init fine-tune", "tfidf": "TF-IDF + LR"}
+# Settings allowed to differ between the two runs' config.json: the factor under test and names.
+NOT_RECIPE = ("init", "run_name", "out_dir")
+
+
+def read_predictions(path: Path) -> pd.DataFrame:
+    # As strings: a label "1" or a sentence "NA" must compare as written.
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
+def paired_predictions(pretrained: pd.DataFrame, random: pd.DataFrame) -> pd.DataFrame:
+    """Both runs' test predictions on the same sentences, paired by the sentence itself:
+    text, label, pretrained, random, tfidf (the pretrained run's) and tfidf_random (the random
+    run's own refit, when it has one: on the same split it must agree)."""
+    a = pretrained.rename(columns={"finetuned": "pretrained", "tfidf_logreg": "tfidf"})
+    b = random.rename(columns={"finetuned": "random", "tfidf_logreg": "tfidf_random",
+                               "label": "label_random"})
+    if len(a) != len(b) or set(a["text"]) != set(b["text"]) or a["text"].duplicated().any():
+        raise UserError(f"the two runs scored different test sentences ({len(a):,} and {len(b):,}); "
+                        "rerun the random-init run with the reference run's data, split and seed")
+    keep = ["text", "label_random", "random"] + (["tfidf_random"] if "tfidf_random" in b else [])
+    pairs = a[["text", "label", "pretrained", "tfidf"]].merge(b[keep], on="text", validate="one_to_one")
+    if (pairs["label"] != pairs.pop("label_random")).any():
+        raise UserError("the two runs' predictions.csv give one sentence two labels; rerun the "
+                        "random-init run on the reference run's data")
+    return pairs
+
+
+def init_tests(pairs: pd.DataFrame, seed: int, alpha: float = significance.ALPHA,
+               resamples: int = significance.RESAMPLES) -> dict:
+    """McNemar for every pair of INIT_PAIRS, Holm across them, and paired bootstrap intervals
+    on each accuracy difference (one set of resampled sentences for all three models)."""
+    correct = {name: (pairs[name] == pairs["label"]).to_numpy() for name in INIT_ROWS}
+    raw = {f"{a}-{b}": significance.mcnemar_exact(correct[a], correct[b]) for a, b in INIT_PAIRS}
+    adjusted = significance.holm({key: t["p"] for key, t in raw.items()})
+    # The same seed draws the same sentences for both references: the intervals are paired.
+    draws = {ref: significance.bootstrap(correct, ref, resamples, seed) for ref in ("pretrained", "random")}
+    tests = {}
+    for a, b in INIT_PAIRS:
+        key = f"{a}-{b}"
+        tests[key] = {"first": a, "second": b,
+                      "accuracy_difference": float(correct[a].mean() - correct[b].mean()),
+                      "difference_ci95": draws[a]["difference"][b],
+                      "first_only_correct": raw[key]["a_only"], "second_only_correct": raw[key]["b_only"],
+                      "mcnemar_p": raw[key]["p"], "mcnemar_p_holm": adjusted[key],
+                      "significant": bool(adjusted[key] < alpha)}
+    return {"tests": tests, "alpha": alpha, "resamples": resamples, "seed": seed,
+            "sentences": len(pairs)}
+
+
+def recipe(config: dict) -> str:
+    epochs = f"{config['epochs']:g} epoch" + ("" if config["epochs"] == 1 else "s")
+    return (f"seed {config['seed']}, at most {epochs} (early stopping after "
+            f"{config['patience']} without a better validation macro-F1), learning rate {config['lr']:g} "
+            f"with {config['warmup']:.0%} warm-up, batch {config['batch_size']}, weight decay "
+            f"{config['weight_decay']:g}, {config['max_length']} tokens per sentence, "
+            + (f"{config['freeze_layers']} layers frozen" if config["freeze_layers"] else "nothing frozen"))
+
+
+def init_verdict(t: dict) -> str:
+    if not t["significant"]:
+        return "no significant difference"
+    return f"{SHORT[t['first'] if t['accuracy_difference'] > 0 else t['second']]} better"
+
+
+def init_conclusion(pre: dict, rnd: dict, tests: dict) -> str:
+    """What the numbers say, in words chosen by the numbers."""
+    t = tests["tests"]
+    buys, versus_tfidf, ahead = t["pretrained-random"], t["random-tfidf"], t["pretrained-tfidf"]
+    text = [f"Pretraining buys {100 * buys['accuracy_difference']:+.1f} points of test accuracy"
+            f"{interval(buys['difference_ci95'])} on the same sentences ("
+            + ("significant after Holm" if buys["significant"] else "**not** significant after Holm")
+            + f"): the same architecture, tokenizer and recipe reach {pct(pre['test_accuracy'])} from "
+            f"the pretrained weights and {pct(rnd['test_accuracy'])} from random ones."]
+    lead = 100 * versus_tfidf["accuracy_difference"]
+    numbers = (f"{lead:+.1f} points{interval(versus_tfidf['difference_ci95'])}, Holm-adjusted p "
+               f"{versus_tfidf['mcnemar_p_holm']:.2g}")
+    if versus_tfidf["significant"] and lead < 0:
+        text.append(f"From random weights the transformer does **worse than TF-IDF + logistic "
+                    f"regression** ({numbers}): on {rnd['train_sentences']:,} training sentences the "
+                    "architecture alone does not even match a bag of words.")
+    elif not versus_tfidf["significant"]:
+        text.append(f"From random weights the transformer does **no better than TF-IDF + logistic "
+                    f"regression** ({numbers}, no significant difference): on "
+                    f"{rnd['train_sentences']:,} training sentences the architecture alone does not "
+                    "beat a bag of words.")
+    else:
+        share = versus_tfidf["accuracy_difference"] / ahead["accuracy_difference"]
+        text.append(f"From random weights the transformer still beats TF-IDF + logistic regression "
+                    f"({numbers}): about {share:.0%} of the pretrained fine-tune's lead over TF-IDF "
+                    "comes from the architecture trained on these sentences, the rest from pretraining.")
+    if ahead["significant"] and ahead["accuracy_difference"] > 0 and not (
+            versus_tfidf["significant"] and lead > 0):
+        gap = 100 * ahead["accuracy_difference"]
+        text.append(f"So the pretrained fine-tune's lead over TF-IDF ({gap:+.1f} points) is what its "
+                    "pretrained weights bring.")
+    if rnd["epochs_run"] < rnd.get("epochs", rnd["epochs_run"]):
+        text.append(f"The random-init run stopped early, after epoch {rnd['epochs_run']:g} (best: "
+                    f"{rnd['best_epoch']:g}).")
+    elif rnd["best_epoch"] == rnd["epochs_run"]:
+        text.append(f"Its best validation epoch was its last ({rnd['best_epoch']:g}): from random "
+                    "weights more epochs than this recipe's might still help, the budget question "
+                    "that this control holds fixed.")
+    return " ".join(text)
+
+
+def pretraining_section(pre: dict, rnd: dict, pre_config: dict, rnd_config: dict,
+                        tests: dict, tfidf_check: int | None) -> str:
+    """The three rows (pretrained fine-tune, random-init fine-tune, TF-IDF from the pretrained
+    run), the Holm-corrected McNemar tests between them and the conclusion. `tfidf_check`: on
+    how many test sentences the random run's own TF-IDF refit disagrees with the pretrained
+    run's (None: it fitted none)."""
+    tfidf = pre["baselines"]["tfidf_logreg"]
+    rows = []
+    for key, m in (("pretrained", pre), ("random", rnd), ("tfidf", tfidf)):
+        accuracy = pct(m["test_accuracy"]) + interval(m.get("test_accuracy_ci95"), unit="%")
+        rows.append([INIT_ROWS[key], accuracy,
+                     f"{m['test_macro_f1']:.3f}", f"{m['train_seconds']:.0f}",
+                     f"{m['best_epoch']:g} of {m['epochs_run']:g}" if "best_epoch" in m else "-"])
+    table = reporting.markdown_table(["model", "test accuracy [95% interval]", "test macro-F1",
+                                      "training seconds", "best epoch (of epochs run)"], rows)
+    params = (f"{pre['params']:,} parameters each" if pre["params"] == rnd["params"] else
+              f"**{pre['params']:,} and {rnd['params']:,} parameters**")
+    differ = sorted(k for k in set(pre_config) | set(rnd_config)
+                    if k not in NOT_RECIPE and pre_config.get(k) != rnd_config.get(k))
+    same = (f"Both runs: `results/{pre_config['run_name']}` and `results/{rnd_config['run_name']}`, "
+            f"{pre['train_sentences']:,} training and {pre['test_sentences']:,} test sentences, "
+            f"{params}, {recipe(pre_config)}; their "
+            "config.json files are equal in every setting but `--init`" if not differ else
+            f"**The two runs also differ in {', '.join(differ)}, so this is not a one-factor "
+            f"control**; pretrained run: {recipe(pre_config)}; random-init run: {recipe(rnd_config)}")
+    check = ("" if tfidf_check is None else
+             " The random-init run refit TF-IDF on its own split and predicted every test sentence "
+             "as the reference run's TF-IDF did (the check that both read the same split)." if not tfidf_check
+             else f" **The random-init run's own TF-IDF refit disagrees with the reference run's on "
+                  f"{tfidf_check:,} test sentences: the runs did not read the same split.**")
+    same_steps = pre.get("epochs_run") == rnd.get("epochs_run")
+    timing = (" Training seconds are wall-clock time on 2 CPU cores and depend on what else the machine "
+              "ran at the time: both fine-tunes do the same work per step"
+              + (" and ran the same number of steps, so a gap in seconds is the machine's load, not "
+                 "the weights." if same_steps else
+                 f", but they ran {pre.get('epochs_run', 0):g} and {rnd.get('epochs_run', 0):g} epochs."))
+    k, alpha = len(tests["tests"]), tests["alpha"]
+    test_rows = [[f"{SHORT[t['first']]} vs {SHORT[t['second']]}", f"{t['first_only_correct']:,}",
+                  f"{t['second_only_correct']:,}",
+                  f"{100 * t['accuracy_difference']:+.1f}" + interval(t["difference_ci95"]),
+                  f"{t['mcnemar_p']:.2g}", f"{t['mcnemar_p_holm']:.2g}", init_verdict(t)]
+                 for t in tests["tests"].values()]
+    test_table = reporting.markdown_table(
+        ["first vs second", "sentences only the first gets right", "only the second gets right",
+         "accuracy difference, points [95% interval]", "McNemar p", "Holm-adjusted p",
+         f"verdict at {alpha:g}"], test_rows)
+    smoke = ("\n\n**A smoke run is among these: its numbers say nothing.**"
+             if pre.get("smoke") or rnd.get("smoke") else "")
+    return (f"{table}\n\n{same}.{check}{timing}\n\nOn the same {tests['sentences']:,} test sentences, "
+            f"paired by sentence: the exact McNemar test, Holm's correction across these {k} tests, and "
+            f"{significance.LEVEL:.0%} percentile bootstrap intervals over the test sentences, paired "
+            f"({tests['resamples']:,} resamples, seed {tests['seed']}).\n\n{test_table}\n\n"
+            f"{init_conclusion(pre, rnd, tests)}{smoke}\n\n"
+            f"![Validation macro-F1 per epoch and training loss, pretrained vs random weights]"
+            f"(results/{RANDOM.name}/{CURVES.name})")
+
+
+def init_runs() -> tuple[dict, dict, dict, dict, pd.DataFrame] | None:
+    """Both runs' metrics, configs and paired predictions; None when the random run is missing."""
+    if not (RANDOM / "metrics.json").is_file():
+        return None
+    pre, rnd = files.read_json(RUN / "metrics.json"), files.read_json(RANDOM / "metrics.json")
+    pre_config, rnd_config = files.read_json(RUN / "config.json"), files.read_json(RANDOM / "config.json")
+    pre_config.setdefault("init", "pretrained")  # written before --init existed
+    if rnd_config.get("init") != "random" or pre_config["init"] != "pretrained":
+        raise UserError(f"{RANDOM.name} must be an --init random run and {RUN.name} a pretrained one; "
+                        f"they are {rnd_config.get('init')} and {pre_config['init']}")
+    rnd["epochs"] = rnd_config["epochs"]
+    pairs = paired_predictions(read_predictions(RUN / "predictions.csv"),
+                               read_predictions(RANDOM / "predictions.csv"))
+    return pre, rnd, pre_config, rnd_config, pairs
+
+
+def init_section() -> str:
+    runs = init_runs()
+    if runs is None:
+        print(f"note: no random-init run in {RANDOM}; its section says how to make it", file=sys.stderr)
+        return ("Not measured yet: run `python train.py --init random --run-name reference-minilm-random` "
+                "in LLMind/ (minutes on 2 CPU cores), then `python report.py`.")
+    pre, rnd, pre_config, rnd_config, pairs = runs
+    tfidf_check = (int((pairs["tfidf"] != pairs["tfidf_random"]).sum())
+                   if "tfidf_random" in pairs else None)
+    tests = init_tests(pairs, seed=pre_config["seed"])
+    return pretraining_section(pre, rnd, pre_config, rnd_config, tests, tfidf_check)
+
+
+def draw_init_curves() -> Path | None:
+    """pretrained_vs_random.png from both runs' history.json (nothing without the random run)."""
+    if not (RANDOM / "history.json").is_file():
+        return None
+    plots = load_stage_config(STAGE_DIR / "plots.py")
+    histories = {"pretrained weights": files.read_json(RUN / "history.json")["log"],
+                 "random weights": files.read_json(RANDOM / "history.json")["log"]}
+    tfidf = files.read_json(RUN / "metrics.json").get("baselines", {}).get("tfidf_logreg", {})
+    return plots.pretrained_vs_random(histories, tfidf.get("val_macro_f1"), CURVES)
+
 
 def sections() -> dict[str, str]:
     """Every generated section of the README, from the reference runs; a metrics file older
@@ -216,11 +433,16 @@ def sections() -> dict[str, str]:
                "tuning": tuning_section(files.read_json(TUNING) if TUNING.is_file() else None)}
     if TOKENIZERS.is_file():
         content["tokenizers"] = tokenizer_section(files.read_json(TOKENIZERS))
+    content["pretraining-encoder"] = init_section()
     return content
 
 
 def main(argv=None) -> int:
-    return reporting.report_main(__doc__, README, sections, argv)
+    args = reporting.report_parser(__doc__).parse_args(argv)
+    status = reporting.write_report(README, sections, check=args.check)
+    if status == 0 and not args.check:  # --check writes nothing, a figure included
+        draw_init_curves()
+    return status
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ sentences, with the Hugging Face Trainer, and score it beside two baselines on t
     cd LLMind
     python train.py                          # 2 to 11 minutes on 2 cores (busy or not), offline
     python train.py --freeze-layers 0        # update every layer (slower, see README)
+    python train.py --init random            # the same recipe from random weights: what pretraining buys
     python train.py --data my.csv --text-column review --label-column stars
     python train.py --model distilbert-base-uncased   # a hub model, when online
     python train.py --resume                 # continue the run from its last checkpoint
@@ -15,7 +16,9 @@ interval, macro-F1, per-class report, train_seconds, the same for both baselines
 test of the fine-tune against each), predictions.csv (every test sentence, its label and each
 model's prediction), history.json, confusion.png, validation.png, model/ (save_pretrained:
 model.safetensors, tokenizer, label names; use it with predict.py) and checkpoints/ (for
---resume). The test split is scored once, at the end (never with --no-score-test).
+--resume). The test split is scored once, at the end (never with --no-score-test). With
+--init random the frozen-encoder baseline is left out: it reads the pretrained weights, which
+that run is about doing without (TF-IDF stays, and repeats the pretrained run's numbers).
 """
 
 from __future__ import annotations
@@ -119,9 +122,12 @@ def score_test(cfg, trainer, test_set, texts, y, labels, full_train, parts, devi
         metrics["baselines"] = {}
         metrics["baselines"]["tfidf_logreg"], predicted["tfidf_logreg"] = baselines.tfidf_logreg(
             texts, y, labels.names, cfg.seed)
-        (metrics["baselines"]["frozen_encoder_logreg"],
-         predicted["frozen_encoder_logreg"]) = baselines.frozen_encoder_logreg(
-            texts, y, labels.names, cfg.model, cfg.max_length, cfg.seed, device)
+        # The frozen-encoder baseline reads the pretrained weights: beside a fine-tune from
+        # random ones it would repeat the pretrained run's row, not describe this run.
+        if cfg.init == "pretrained":
+            (metrics["baselines"]["frozen_encoder_logreg"],
+             predicted["frozen_encoder_logreg"]) = baselines.frozen_encoder_logreg(
+                texts, y, labels.names, cfg.model, cfg.max_length, cfg.seed, device)
         if len(full_train) > len(parts["train"]):  # what the cheap baseline does with every sentence
             (metrics["baselines"]["tfidf_logreg_full_train"],
              predicted["tfidf_logreg_full_train"]) = baselines.tfidf_logreg(
@@ -150,6 +156,9 @@ def score_test(cfg, trainer, test_set, texts, y, labels, full_train, parts, devi
 def main(argv=None) -> dict:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     cfg, args = parse_stage_args(LLMindConfig, __doc__.split("\n\n")[0], SMOKE_OVERRIDES, argv)
+    if cfg.init == "random" and cfg.freeze_layers:
+        raise UserError(f"--freeze-layers {cfg.freeze_layers} with --init random would keep random "
+                        "layers as they are, which holds nothing; use --freeze-layers 0")
     from transformers import DataCollatorWithPadding, EarlyStoppingCallback, Trainer, TrainingArguments
     from transformers.trainer_utils import get_last_checkpoint
     from transformers.utils import logging as hf_logging
@@ -185,9 +194,9 @@ def main(argv=None) -> dict:
                                                "labels": labels.names, **sizes})
 
     tokenizer = pretrained.load(cfg.model, "tokenizer")
-    model = pretrained.load(cfg.model, "classifier", num_labels=len(labels.names),
-                            id2label=dict(enumerate(labels.names)), label2id=labels.ids,
-                            ignore_mismatched_sizes=True)
+    # --init random: the same config.json and tokenizer, random weights (pretrained.classifier)
+    model = pretrained.classifier(cfg.model, cfg.init, cfg.seed, num_labels=len(labels.names),
+                                  id2label=dict(enumerate(labels.names)), label2id=labels.ids)
     freeze_lower_layers(model, cfg.freeze_layers)
     # The classifier's forward takes **kwargs, so the Trainer assumes its loss is already a sum
     # over the accumulated batch divided by its token count, and skips dividing by --grad-accum:
@@ -196,7 +205,7 @@ def main(argv=None) -> dict:
     model.accepts_loss_kwargs = False
     trainable = devices.count_params(model)
     total = sum(p.numel() for p in model.parameters())
-    print(f"model: {cfg.model} ({total:,} parameters, {trainable:,} trained)")
+    print(f"model: {cfg.model}, {cfg.init} weights ({total:,} parameters, {trainable:,} trained)")
     datasets = {name: Sentences(texts[name], y[name], tokenizer, cfg.max_length) for name in parts}
 
     if cfg.grad_accum < 1 or cfg.batch_size % cfg.grad_accum:
@@ -250,7 +259,8 @@ def main(argv=None) -> dict:
         "train_sentences_per_second": len(datasets["train"]) * (epochs_run - start_epoch)
                                       / train_seconds,
         "params": total, "params_trained": trainable, "labels": labels.names, "seed": cfg.seed,
-        "model": cfg.model, "resumed": bool(args.resume), "smoke": args.smoke, **sizes, **data_info,
+        "model": cfg.model, "init": cfg.init, "resumed": bool(args.resume), "smoke": args.smoke,
+        **sizes, **data_info,
     }
     if trainer.is_world_process_zero():
         print(f"fine-tuned in {train_seconds:.0f} s: best epoch {best['epoch']:g}, validation "
