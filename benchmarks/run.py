@@ -54,6 +54,8 @@ COMPARE_TARGET_SECONDS = 600.0  # `make compare` within 10 minutes
 SEQ2SEQ_TARGETS = {"reverse": 0.99, "number-words": 0.95}  # validation exact match
 SEQ2SEQ_TARGET_SECONDS = 180.0
 LLMIND_TARGET_LEAD, LLMIND_TARGET_SECONDS = 0.05, 600.0  # val macro-F1 lead over TF-IDF, 10 min
+DECODER_TARGET_REDUCTION, DECODER_TARGET_SECONDS = 0.10, 600.0  # LoRA vs zero-shot bits/char, 10 min
+GENRE_TARGET_SECONDS = 600.0  # issue 20 (3c): pretraining and every fine-tune in about 10 minutes
 GATES_TARGET_RECALL, GATES_TARGET_SECONDS = 0.9, 900.0  # issue 18: gated > 90% where the RNN is at chance
 DDP_STEPS = 130  # stage 1's default GRU for a fifth of its steps, once per process count
 EXPERIMENT_TARGET_SECONDS = 900.0  # issue 18: each experiment within 15 minutes on 2 cores
@@ -62,7 +64,7 @@ EXPERIMENT_TARGET_SECONDS = 900.0  # issue 18: each experiment within 15 minutes
 # spread's weight wherever its RMSE is within 10% of optimal; the whole study within 15 minutes.
 CLAIMS_NEAR, CLAIMS_MAX_LAG, CLAIMS_HOLDS, CLAIMS_FOCUS = 0.05, 60, 0.10, 2.0
 STAGES = ("tinyllm", "smallm", "memoryllm", "codellm", "minigpt", "seq2seq", "gates", "budgets", "sweep",
-          "claims", "llmind", "ddp", "tests")
+          "claims", "llmind", "decoder", "genre", "ddp", "tests")
 
 
 def reference_run(stage: str, model: str, script: str = "train.py") -> dict:
@@ -309,6 +311,11 @@ def bench_llmind() -> dict:
     subprocess.run([sys.executable, str(ROOT / "LLMind" / "train.py"), "--run-name",
                     "reference-minilm"], check=True)
     wall = time.perf_counter() - started
+    # The one-factor control of what pretraining buys: the same recipe from random weights.
+    print("\n=== LLMind: the same fine-tune from random weights ===", flush=True)
+    subprocess.run([sys.executable, str(ROOT / "LLMind" / "train.py"), "--init", "random", "--run-name",
+                    "reference-minilm-random"], check=True)
+    random_init = files.read_json(ROOT / "LLMind" / "results" / "reference-minilm-random" / "metrics.json")
     m = files.read_json(ROOT / "LLMind" / "results" / "reference-minilm" / "metrics.json")
     rows = [{"model": "fine-tuned", "val_macro_f1": m["val_macro_f1"],
              "test_accuracy": m["test_accuracy"], "test_macro_f1": m["test_macro_f1"],
@@ -316,8 +323,74 @@ def bench_llmind() -> dict:
     rows += [{"model": key, "val_macro_f1": b.get("val_macro_f1"), "test_accuracy": b["test_accuracy"],
               "test_macro_f1": b["test_macro_f1"], "train_seconds": b["train_seconds"]}
              for key, b in m["baselines"].items()]
+    rows.append({"model": "random-init fine-tune", "val_macro_f1": random_init["val_macro_f1"],
+                 "test_accuracy": random_init["test_accuracy"], "test_macro_f1": random_init["test_macro_f1"],
+                 "train_seconds": random_init["train_seconds"]})
     return {"rows": rows, "wall_seconds": round(wall, 1), "target_lead": LLMIND_TARGET_LEAD,
             "target_seconds": LLMIND_TARGET_SECONDS}
+
+
+def bench_decoder() -> dict:
+    """Stage 5's pretrained decoder: SmolLM2 scored on the test play, LoRA fine-tuned on stage
+    1's text with the default settings, scored again (LLMind/decoder/train.py)."""
+    print("\n=== LLMind decoder: SmolLM2 zero-shot, LoRA fine-tune, fine-tuned ===", flush=True)
+    started = time.perf_counter()
+    subprocess.run([sys.executable, str(ROOT / "LLMind" / "decoder" / "train.py"), "--run-name",
+                    "reference-smollm2"], check=True)
+    wall = time.perf_counter() - started
+    m = files.read_json(ROOT / "LLMind" / "decoder" / "results" / "reference-smollm2" / "metrics.json")
+    zero, tuned = m["zero_shot"]["test_bits_per_char"], m["finetuned"]["test_bits_per_char"]
+    return {"zero_shot_bits_per_char": zero, "finetuned_bits_per_char": tuned,
+            "reduction": 1 - tuned / zero, "steps": m["steps_done"], "train_seconds": m["train_seconds"],
+            "load_seconds": m["load_seconds"], "zero_shot_scoring_seconds": m["zero_shot"]["scoring_seconds"],
+            "finetuned_scoring_seconds": m["finetuned"]["scoring_seconds"],
+            "peak_memory_mb": m["peak_memory_mb"], "wall_seconds": round(wall, 1),
+            "target_reduction": DECODER_TARGET_REDUCTION, "target_seconds": DECODER_TARGET_SECONDS}
+
+
+def report_decoder(part: dict) -> None:
+    ok = (part["reduction"] >= DECODER_TARGET_REDUCTION
+          and part["train_seconds"] <= DECODER_TARGET_SECONDS)
+    verdict = "met" if ok else "NOT met"
+    print(f"target: LoRA-fine-tuned SmolLM2 >= {DECODER_TARGET_REDUCTION:.0%} fewer test bits/char than "
+          f"zero-shot, fine-tuning within {DECODER_TARGET_SECONDS / 60:.0f} min: {verdict} "
+          f"({part['zero_shot_bits_per_char']:.3f} -> {part['finetuned_bits_per_char']:.3f}, "
+          f"{part['reduction']:.1%} fewer, {part['steps']} steps in {part['train_seconds']:.0f} s; "
+          f"whole run {part['wall_seconds']:.0f} s)")
+
+
+def bench_genre() -> dict:
+    """What pretraining buys the learner's own model (CodeLLM/minigpt/genre.py, reference-genre):
+    the pretraining's validation bits/char, and per number of labelled passages the pretrained
+    and random-init classifiers' accuracy and their difference, each with its bootstrap 95%
+    interval, on validation (the target) and test (printed beside it)."""
+    run = minigpt_experiment("genre")
+    m = run.pop("metrics")
+    cells = [f"{split}_{k}" for split in ("val", "test") for k in ("pretrained", "random", "difference")]
+    run["rows"] = [{"size": x["size"], **{c: {f: x[c][f] for f in ("mean", "low", "high")} for c in cells}}
+                   for x in m["summary"]]
+    run["pretraining_val_bits_per_char"] = m["pretraining"]["val_bits_per_char"]
+    run["target_seconds"] = GENRE_TARGET_SECONDS
+    return run
+
+
+def report_genre(part: dict) -> None:
+    """Target: the pretrained classifier above the random-init one at the smallest labelled size,
+    the difference's 95% interval above 0, read on validation (the split that chose each
+    fine-tune's step); the test difference is printed beside it, never compared."""
+    def points(d: dict) -> str:
+        return f"{100 * d['mean']:+.1f} points ({100 * d['low']:+.1f} to {100 * d['high']:+.1f})"
+
+    first = part["rows"][0]
+    ok = first["val_difference"]["low"] > 0
+    print(f"target: pretrained genre classifier above random init at {first['size']:,} labelled "
+          f"passages, 95% interval excluding 0 (validation): {'met' if ok else 'NOT met'} "
+          f"({points(first['val_difference'])}); test {points(first['test_difference'])}, reported only; "
+          f"pretraining {part['pretraining_val_bits_per_char']:.3f} val bits/char")
+    for r in part["rows"]:
+        print(f"  {r['size']:>5,} labelled: test accuracy pretrained "
+              f"{100 * r['test_pretrained']['mean']:.1f}%, random {100 * r['test_random']['mean']:.1f}%, "
+              f"difference {points(r['test_difference'])}")
 
 
 def bench_ddp() -> dict:
@@ -426,7 +499,8 @@ def main(argv=None) -> dict:
                "smallm": lambda: bench_smallm(result["tinyllm"]), "memoryllm": bench_memoryllm,
                "codellm": bench_codellm, "minigpt": bench_minigpt, "seq2seq": bench_seq2seq,
                "gates": bench_gates, "budgets": bench_budgets, "sweep": bench_sweep, "claims": bench_claims,
-               "llmind": bench_llmind, "ddp": bench_ddp, "tests": bench_tests}
+               "llmind": bench_llmind, "decoder": bench_decoder, "genre": bench_genre, "ddp": bench_ddp,
+               "tests": bench_tests}
     for stage in STAGES:
         if stage not in args.stages:
             continue
@@ -478,6 +552,11 @@ def main(argv=None) -> dict:
         report_claims(result["claims"])
     if "llmind" in result:
         report_llmind(result["llmind"])
+    if "decoder" in result:
+        report_decoder(result["decoder"])
+    if "genre" in result:
+        report_genre(result["genre"])
+        report_experiment("mini-GPT genre", result["genre"])
     for r in result.get("ddp", {}).get("rows", []):
         print(f"DDP: {r['processes']} process(es) x {r['threads_per_process']} threads: "
               f"{r['tokens_per_second']:,.0f} tokens/s, val loss {r['val_loss']:.4f}")

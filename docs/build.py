@@ -39,10 +39,12 @@ REPORTS = [["TinyLLM/report.py"], ["SmaLLM/report.py"], ["MemoryLLM/report.py"],
            ["CodeLLM/compare/claims.py", "--report"],  # the same page, its claims figures too
            ["CodeLLM/report.py"], ["CodeLLM/seq2seq/train.py", "--report"],
            ["CodeLLM/minigpt/budgets.py", "--report"], ["CodeLLM/minigpt/sweep.py", "--report"],
-           ["LLMind/report.py"]]
+           ["CodeLLM/minigpt/genre.py", "--report"],
+           ["LLMind/report.py"], ["LLMind/decoder/report.py"]]
 DOCS = ROOT / "docs"
 CHART = DOCS / "img" / "bits_per_char.png"
 BENCH = ROOT / "results" / "bench.json"
+DECODER = ROOT / "LLMind" / "decoder" / "results" / "reference-smollm2"
 TINY = load_stage_config(ROOT / "TinyLLM" / "config.py")
 difference = load_stage_config(ROOT / "TinyLLM" / "report.py").difference  # the same wording
 NEEDED = ("test_bits_per_char", "test_block_nats", "test_text_sha256")
@@ -66,7 +68,29 @@ def language_model_runs() -> list[dict]:
                 raise UserError(f"{path} was scored on another test text than shared/lm/text.py's; "
                                 "run `make bench` to regenerate the reference runs")
             runs.append({"stage": stage, "folder": folder, "unit": unit, **run})
-    return runs
+    return runs + decoder_runs(test_text)
+
+
+def decoder_runs(test_text: str) -> list[dict]:
+    """Stage 5's SmolLM2, before and after LoRA fine-tuning, as two rows of the same shape."""
+    path = DECODER / "metrics.json"
+    if not path.is_file():
+        return []
+    m = files.read_json(path)
+    rows = []
+    for key, label, seconds in (("zero_shot", "SmolLM2 (pretrained)", None),
+                                ("finetuned", "SmolLM2 + LoRA", m.get("train_seconds"))):
+        if key not in m:
+            continue
+        if m[key].get("test_text_sha256") != test_text:
+            raise UserError(f"{path} was scored on another test text than shared/lm/text.py's; rerun "
+                            "`python LLMind/decoder/train.py --run-name reference-smollm2`")
+        rows.append({"stage": 5, "folder": "LLMind/decoder", "unit": "byte-level BPE", "model": label,
+                     "vocab_size": m["base"]["vocab_size"], "params": m["base"]["params"],
+                     "val_bits_per_char": None, "train_seconds": seconds,
+                     "tokens_per_second": m.get("tokens_per_second") if seconds else None,
+                     "trainable": m.get("params_trainable") if seconds else 0, **m[key]})
+    return rows
 
 
 def name(r: dict) -> str:
@@ -76,10 +100,13 @@ def name(r: dict) -> str:
 def comparison_table(runs: list[dict]) -> str:
     rows = []
     for r in runs:
+        lora = f" (LoRA, {r['trainable']:,} weights)" if r["stage"] == 5 else ""  # pretrained elsewhere
         rows.append([f"{r['stage']} ({r['folder']})", name(r), r["unit"], r["vocab_size"],
-                     r["params"], f"{r['val_bits_per_char']:.3f}", f"{r['test_perplexity']:,.2f}",
-                     f"**{r['test_bits_per_char']:.3f}**", f"{r['train_seconds']:.0f} s",
-                     f"{r['tokens_per_second']:,.0f}"])
+                     r["params"], "-" if r["val_bits_per_char"] is None else f"{r['val_bits_per_char']:.3f}",
+                     f"{r['test_perplexity']:,.2f}", f"**{r['test_bits_per_char']:.3f}**",
+                     "pretrained elsewhere" if r["train_seconds"] is None else
+                     f"{r['train_seconds']:.0f} s{lora}",
+                     "-" if r["tokens_per_second"] is None else f"{r['tokens_per_second']:,.0f}"])
     return reporting.markdown_table(
         ["stage", "model", "token", "vocabulary", "params", "val bits/char",
          "test perplexity per token", "test bits/char", "train time (2 cores)", "tokens/s"], rows)
@@ -121,6 +148,24 @@ def verdict(runs: list[dict]) -> str:
             f"per second ({gpt['fraction_of_peak']:.1%} of the machine's matrix-multiply peak); "
             f"the {rnn} on {rnn_chars / 1e6:.1f} M at "
             f"{best['tokens_per_second']:,.0f} per second." + curve(gpt))
+    zero, tuned = by_key.get((5, "SmolLM2 (pretrained)")), by_key.get((5, "SmolLM2 + LoRA"))
+    if zero and rnns:
+        best = min(rnns, key=lambda r: r["val_loss"])
+        rnn = best["model"].upper()
+        said = difference(metrics.compare_runs(zero, best), "SmolLM2 before any Shakespeare",
+                          f"the {rnn} trained on it")
+        words = (f"Pretrained or from scratch: SmolLM2 (stage 5) has {zero['params'] / 1e6:.1f} M "
+                 "parameters pretrained elsewhere on trillions of tokens of modern text, "
+                 f"{zero['params'] / best['params']:.0f} times the {rnn}'s, and a byte-level BPE "
+                 f"vocabulary of {zero['vocab_size']:,}; none of its pretraining was chosen for this "
+                 f"play. Scored as it comes, {said}.")
+        if tuned:
+            lora = difference(metrics.compare_runs(tuned, zero), "the fine-tuned SmolLM2",
+                              "the pretrained one")
+            after = difference(metrics.compare_runs(tuned, best), "the fine-tuned SmolLM2", f"the {rnn}")
+            words += (f" After {tuned['train_seconds']:.0f} s of LoRA fine-tuning on stage 1's training "
+                      f"text ({tuned['trainable']:,} weights trained), {lora}; {after}.")
+        parts.append(words)
     return "\n\n" + "\n\n".join(parts) if len(parts) > 1 else ""
 
 

@@ -37,6 +37,7 @@ def stage_rows(bench: dict) -> list[list[str]]:
     compare = _read("CodeLLM/compare/results/compare-goog/comparison.json")["models"]
     gpt = _read("CodeLLM/minigpt/results/reference-gpt/metrics.json")
     mind = _read("LLMind/results/reference-minilm/metrics.json")
+    smol = _read("LLMind/decoder/results/reference-smollm2/metrics.json")
     tfidf = mind["baselines"]["tfidf_logreg"]
     transformer, lstm = compare["transformer"], compare["torch-lstm"]
 
@@ -75,9 +76,11 @@ def stage_rows(bench: dict) -> list[list[str]]:
          _minutes(bench["codellm"]["wall_seconds"])],
         ["5", "[`LLMind/`](LLMind/README.md)",
          "fine-tuning a pretrained encoder (MiniLM) against TF-IDF and frozen features; a "
-         "custom tokenizer", "`transformers`, scikit-learn", "`cd LLMind && python train.py`",
+         "pretrained decoder (SmolLM2) on the test play, LoRA fine-tuning; a custom tokenizer",
+         "`transformers`, `peft`, scikit-learn", "`cd LLMind && python train.py`",
          f"{mind['test_accuracy']:.1%} test accuracy (TF-IDF + logistic regression: "
-         f"{tfidf['test_accuracy']:.1%})",
+         f"{tfidf['test_accuracy']:.1%}); SmolLM2 {smol['zero_shot']['test_bits_per_char']:.2f} "
+         f"bits/char on the test play, {smol['finetuned']['test_bits_per_char']:.2f} after LoRA",
          _minutes(bench["llmind"]["wall_seconds"])],
     ]
 

@@ -1,5 +1,6 @@
 """The "what each step buys" summary of docs/language-models.md: one row per step of the
-roadmap (gates, attention, transformers with data and compute, the transformer's shape), each
+roadmap (gates, attention, transformers with data and compute, the transformer's shape,
+pretraining), each
 read from its experiment's committed results file and linked to the section that shows it.
 
 Called by docs/build.py (`make docs`); nothing here is typed in by hand.
@@ -9,16 +10,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from shared.lm import metrics
 from shared.runtime import files
 from shared.runtime.errors import UserError
 
 from tools import reporting
+from tools.loader import load_stage_config
 
 ROOT = Path(__file__).resolve().parents[1]
 GATES = ROOT / "TinyLLM" / "results" / "reference-gates" / "metrics.json"
 ATTENTION = ROOT / "CodeLLM" / "seq2seq" / "results" / "reference-why-attention" / "metrics.json"
 BUDGETS = ROOT / "CodeLLM" / "minigpt" / "results" / "reference-budgets" / "metrics.json"
 SWEEP = ROOT / "CodeLLM" / "minigpt" / "results" / "reference-sweep" / "metrics.json"
+DECODER = ROOT / "LLMind" / "decoder" / "results" / "reference-smollm2" / "metrics.json"
+GRU = ROOT / "TinyLLM" / "results" / "reference-gru" / "metrics.json"
+GENRE = ROOT / "CodeLLM" / "minigpt" / "results" / "reference-genre" / "metrics.json"
 CELLS = {"rnn": "plain RNN", "gru": "GRU", "lstm": "LSTM", "gpt": "mini-GPT"}
 SEQ2SEQ = {"gru": "no attention", "bahdanau": "Bahdanau", "luong": "Luong", "transformer": "transformer"}
 CORPORA = {"tiny": "10 plays", "full": "37 plays"}
@@ -93,6 +99,52 @@ def sweep(s: dict) -> str:
             f"({d['low']:+.3f} to {d['high']:+.3f}).")
 
 
+def decoder(d: dict, gru: dict) -> str:
+    """SmolLM2 before and after LoRA against stage 1's GRU, on the same test characters."""
+    zero, tuned = d["zero_shot"], d["finetuned"]
+    before, after = metrics.compare_runs(zero, gru), metrics.compare_runs(tuned, gru)
+    return (f"Decoder: SmolLM2 (pretrained elsewhere) {zero['test_bits_per_char']:.3f} bits/char on the "
+            f"test play before any Shakespeare, {tuned['test_bits_per_char']:.3f} after "
+            f"{d['train_seconds'] / 60:.0f} min of LoRA; the GRU trained here from scratch "
+            f"{gru['test_bits_per_char']:.3f} (pretrained - GRU = {before['difference']:+.3f}, "
+            f"{before['low']:+.3f} to {before['high']:+.3f}; fine-tuned - GRU = {after['difference']:+.3f}, "
+            f"{after['low']:+.3f} to {after['high']:+.3f}).")
+
+
+def encoder() -> str:
+    """MiniLM fine-tuned from its pretrained weights against the same recipe from random ones."""
+    report = load_stage_config(ROOT / "LLMind" / "report.py")
+    runs = report.init_runs()
+    if runs is None:
+        raise UserError("LLMind/results/reference-minilm-random is missing; run `python LLMind/train.py "
+                        "--init random --run-name reference-minilm-random`")
+    pre, rnd, _, _, pairs = runs
+    tests = report.init_tests(pairs, pre["seed"])["tests"]
+    gain, versus_tfidf = tests["pretrained-random"], tests["random-tfidf"]
+    low, high = gain["difference_ci95"]
+    return (f"Encoder: MiniLM fine-tuned from pretrained weights {pre['test_accuracy']:.1%}, from random "
+            f"weights with the same recipe {rnd['test_accuracy']:.1%} "
+            f"({100 * gain['accuracy_difference']:+.1f} points, {100 * low:+.1f} to {100 * high:+.1f}); "
+            "random-init against TF-IDF "
+            f"{100 * versus_tfidf['accuracy_difference']:+.1f} points"
+            + (" (no significant difference)." if not versus_tfidf["significant"] else "."))
+
+
+def genre(g: dict) -> str:
+    """The mini-GPT pretrained on other plays, then a genre classifier, against random weights."""
+    parts = []
+    for row in (g["summary"][0], g["summary"][-1]):
+        d = row["test_difference"]
+        parts.append(f"{row['size']:,} labelled passages {100 * row['test_pretrained']['mean']:.0f}% "
+                     f"against {100 * row['test_random']['mean']:.0f}% ({100 * d['mean']:+.1f} points, "
+                     f"{100 * d['low']:+.1f} to {100 * d['high']:+.1f})")
+    helped = [r["size"] for r in g["summary"] if r["test_difference"]["significant"]]
+    verdict = (f"significant at {', '.join(f'{s:,}' for s in helped)}" if helped else
+               "not significant at any size")
+    return (f"The mini-GPT's genre classifier (3 genres: chance 33%), pretrained against random weights: "
+            f"{'; '.join(parts)}: {verdict}.")
+
+
 def section() -> str:
     rows = [
         ["gates (GRU, LSTM)", "recall a symbol d steps back", gates(_read(GATES)),
@@ -107,5 +159,12 @@ def section() -> str:
         ["the transformer's shape", "heads, blocks and width under one budget", sweep(_read(SWEEP)),
          "[mini-GPT: heads, depth and width]"
          "(../CodeLLM/minigpt/README.md#heads-depth-and-width-under-one-budget)"],
+        ["pretraining", "a pretrained decoder, encoder and mini-GPT against the same task from scratch "
+         "or from random weights",
+         " ".join([decoder(_read(DECODER), _read(GRU)), encoder(), genre(_read(GENRE))]),
+         "[LLMind: part 2](../LLMind/README.md#part-2-a-pretrained-decoder-on-the-roadmaps-own-text), "
+         "[LLMind: random weights]"
+         "(../LLMind/README.md#what-pretraining-buys-the-same-encoder-from-random-weights), "
+         "[mini-GPT: genre](../CodeLLM/minigpt/README.md#what-pretraining-buys-a-genre-classifier)"],
     ]
     return reporting.markdown_table(["step", "experiment", "what it showed here", "evidence"], rows)

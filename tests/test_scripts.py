@@ -12,13 +12,15 @@ SCRIPTS = ["TinyLLM/train.py", "TinyLLM/sample.py", "TinyLLM/report.py", "TinyLL
            "CodeLLM/minigpt/recall.py",
            "CodeLLM/seq2seq/train.py",
            "LLMind/train.py", "LLMind/predict.py", "LLMind/report.py", "LLMind/tokenizer_quest.py",
-           "LLMind/tune.py",
+           "LLMind/tune.py", "LLMind/decoder/train.py", "LLMind/decoder/sample.py",
+           "LLMind/decoder/report.py",
            "benchmarks/run.py", "docs/build.py", "templates/new_stage.py"]
 TRAIN_SCRIPTS = [s for s in SCRIPTS if s.endswith("train.py")]
 COMMON_FLAGS = ("--seed", "--device", "--out-dir", "--run-name", "--smoke")
 PYTORCH_FLAGS = ("--threads", "--dtype", "--compile", "--grad-accum")  # shared/runtime/config.py
 # Runs of several minutes resume; the forecasters and toy tasks train in about a minute.
-RESUMABLE = ("TinyLLM/train.py", "SmaLLM/train.py", "CodeLLM/minigpt/train.py", "LLMind/train.py")
+RESUMABLE = ("TinyLLM/train.py", "SmaLLM/train.py", "CodeLLM/minigpt/train.py", "LLMind/train.py",
+             "LLMind/decoder/train.py")
 
 
 @pytest.mark.parametrize("script", SCRIPTS)
