@@ -1,6 +1,6 @@
 """Settings of the pretrained decoder (decoder/train.py and decoder/sample.py): one dataclass,
 each field a flag. The defaults fit the stage's budget on 2 CPU cores: the LoRA fine-tune in
-about 8 minutes, the whole run (two scorings of the test play, samples) in about 15."""
+about 6 minutes, the whole run (two scorings of the test play, samples) in about 15."""
 
 from __future__ import annotations
 

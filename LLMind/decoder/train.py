@@ -3,7 +3,7 @@ elsewhere on trillions of tokens) on the test play that stages 1, 2 and 4 are sc
 it, fine-tune LoRA adapters on stage 1's training text, then score and sample it again.
 
     cd LLMind/decoder
-    python train.py                  # about 15 minutes on 2 cores, offline (8 of them fine-tuning)
+    python train.py                  # about 15 minutes on 2 cores, offline (6 of them fine-tuning)
     python train.py --steps 0        # the pretrained model only: scores and samples (about 4 minutes)
     python train.py --resume         # continue an interrupted fine-tune (Ctrl-C saves one)
     python train.py --smoke          # under a minute: a few characters, two steps, every artifact
