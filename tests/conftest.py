@@ -20,6 +20,11 @@ for name, sub in (("KERAS_HOME", "keras"), ("MPLCONFIGDIR", "matplotlib"),
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 os.environ["CUDA_VISIBLE_DEVICES"] = ""
+# `make test` runs two pytest workers (pyproject's addopts: -n 2) on a 2-core machine: each
+# script a test starts gets one thread, so two of them never fight over the same cores.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ.setdefault(name, "1")
 
 
 def run_script(script: str, *args: str, cwd: Path | None = None, check: bool = True,

@@ -109,3 +109,5 @@ class RuntimeConfig:
     compile: bool = opt(False, "torch.compile the model (a minute of compiling; pays off on long GPU runs)")
     grad_accum: int = opt(1, "split each batch into this many micro-batches, one "
                              "backward pass each (same effective batch, less memory)")
+    tensorboard: bool = opt(True, "write TensorBoard event files to <run>/tensorboard/ "
+                                  "(watch with `tensorboard --logdir results`)")
