@@ -7,9 +7,10 @@ A generated section sits between two markers in a README:
     <!-- end: results -->
 
 `update_section` rewrites what lies between them; with `check=True` it only reports whether
-the committed text is out of date (the test suite uses that). Every stage's report.py is the
-same command (`python Stage/report.py [--check]`): `report_parser` and `write_report` are that
-command, so a report script holds only what its sections say.
+the committed text is out of date (the test suite uses that). Either way the page's glossary
+terms are linked at their first use (tools/glossary.py), as `make docs` leaves them. Every
+stage's report.py is the same command (`python Stage/report.py [--check]`): `report_parser`
+and `write_report` are that command, so a report script holds only what its sections say.
 
 Imported by every stage's report.py, CodeLLM's comparison and seq2seq pages, docs/build.py and
 docs/front_page.py (`make docs`) and benchmarks/run.py (its printed tables).
@@ -24,6 +25,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from shared.runtime.errors import UserError
+
+from tools import glossary
 
 
 def markdown_table(headers: list[str], rows: list[list[object]]) -> str:
@@ -49,9 +52,24 @@ def update_section(path: str | Path, name: str, content: str, check: bool = Fals
     path = Path(path)
     old = path.read_text(encoding="utf-8")
     new = replace_section(old, name, content)
+    if glossary.managed(path):  # link glossary terms now, so --check sees what `make docs` leaves
+        new = glossary.link(new, path)
     if not check and new != old:
         path.write_text(new, encoding="utf-8")
     return new == old
+
+
+def write_page(path: str | Path, text: str, check: bool = False) -> bool:
+    """Write a whole generated page (a comparison write-up), its glossary terms linked; True if
+    it was up to date. With `check`, only compare."""
+    path = Path(path)
+    if glossary.managed(path):
+        text = glossary.link(text, path)
+    fresh = path.is_file() and path.read_text(encoding="utf-8") == text
+    if not check and not fresh:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return fresh
 
 
 def write_sections(path: str | Path, sections: dict[str, str], check: bool = False) -> int:
