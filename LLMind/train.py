@@ -15,10 +15,11 @@ A run writes results/<run-name>/: config.json, metrics.json (test accuracy with 
 interval, macro-F1, per-class report, train_seconds, the same for both baselines, and McNemar's
 test of the fine-tune against each), predictions.csv (every test sentence, its label and each
 model's prediction), history.json, confusion.png, validation.png, model/ (save_pretrained:
-model.safetensors, tokenizer, label names; use it with predict.py) and checkpoints/ (for
---resume). The test split is scored once, at the end (never with --no-score-test). With
---init random the frozen-encoder baseline is left out: it reads the pretrained weights, which
-that run is about doing without (TF-IDF stays, and repeats the pretrained run's numbers).
+model.safetensors, tokenizer, label names; use it with predict.py), checkpoints/ (for
+--resume) and tensorboard/ (live curves; --no-tensorboard skips them). The test split is
+scored once, at the end (never with --no-score-test). With --init random the frozen-encoder
+baseline is left out: it reads the pretrained weights, which that run is about doing without
+(TF-IDF stays, and repeats the pretrained run's numbers).
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ import pretrained
 import significance
 from config import SMOKE_OVERRIDES, LLMindConfig
 
-from shared.runtime import devices, files, parallel
+from shared.runtime import curves, devices, files, parallel
 from shared.runtime.config import parse_stage_args
 from shared.runtime.errors import UserError, run_main
 
@@ -153,6 +154,18 @@ def score_test(cfg, trainer, test_set, texts, y, labels, full_train, parts, devi
     return metrics
 
 
+def live_curves(out: Path, on: bool) -> list[str]:
+    """The Trainer's `report_to`: TensorBoard event files in <run>/tensorboard/
+    (shared.runtime.curves.event_folder), or nothing when off or without tensorboard.
+    transformers 5 has no logging_dir setting; its TensorBoard logger reads the folder from
+    TENSORBOARD_LOGGING_DIR when the Trainer is built."""
+    if not (on and curves.tensorboard_available()):
+        return ["none"]
+    curves._without_tensorflow()  # tensorboard would import TensorFlow (when installed) for nothing
+    os.environ["TENSORBOARD_LOGGING_DIR"] = str(curves.event_folder(out))
+    return ["tensorboard"]
+
+
 def main(argv=None) -> dict:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     cfg, args = parse_stage_args(LLMindConfig, __doc__.split("\n\n")[0], SMOKE_OVERRIDES, argv)
@@ -212,6 +225,9 @@ def main(argv=None) -> dict:
         raise UserError(f"--batch-size {cfg.batch_size} must be a multiple of --grad-accum "
                         f"{cfg.grad_accum} (at least 1)")
     steps_per_epoch = math.ceil(len(datasets["train"]) / cfg.batch_size)
+    # Live curves: the Trainer's own TensorBoard logger (train loss and learning rate every
+    # logging step, validation loss, accuracy and macro-F1 every epoch) into <run>/tensorboard/.
+    report_to = live_curves(out, cfg.tensorboard and main_process)
     arguments = TrainingArguments(
         output_dir=str(checkpoints), num_train_epochs=cfg.epochs, learning_rate=cfg.lr,
         # --grad-accum keeps the batch and splits it into micro-batches, as in the other stages
@@ -220,7 +236,7 @@ def main(argv=None) -> dict:
         weight_decay=cfg.weight_decay, warmup_steps=cfg.warmup, lr_scheduler_type="linear",
         eval_strategy="epoch", save_strategy="epoch", load_best_model_at_end=True,
         metric_for_best_model="macro_f1", greater_is_better=True, save_total_limit=2,
-        logging_steps=max(1, steps_per_epoch // 10), report_to="none", seed=cfg.seed,
+        logging_steps=max(1, steps_per_epoch // 10), report_to=report_to, seed=cfg.seed,
         use_cpu=device.type == "cpu", disable_tqdm=not sys.stdout.isatty(),
         bf16=dtype == torch.bfloat16, fp16=dtype == torch.float16,
         gradient_accumulation_steps=cfg.grad_accum, torch_compile=cfg.compile,
@@ -235,6 +251,7 @@ def main(argv=None) -> dict:
                       data_collator=DataCollatorWithPadding(tokenizer),
                       compute_metrics=compute_metrics,
                       callbacks=[EarlyStoppingCallback(early_stopping_patience=cfg.patience)])
+    os.environ.pop("TENSORBOARD_LOGGING_DIR", None)  # read by the Trainer above; no later run's
     # Epochs already done before a --resume: the speed below counts only this invocation's work.
     start_epoch = (files.read_json(Path(last) / "trainer_state.json").get("epoch") or 0.0
                    if args.resume else 0.0)

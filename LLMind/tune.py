@@ -53,8 +53,9 @@ def flags(settings: dict) -> list[str]:
 def run_candidate(name: str, settings: dict, args, work: Path) -> dict:
     """One fine-tune of `settings` (the rest: config.py's defaults) in a scratch folder; its
     validation numbers."""
-    argv = [*flags(settings), "--no-score-test", "--no-baselines", "--seed", str(args.seed),
-            "--device", args.device, "--out-dir", str(work), "--run-name", name]
+    # --no-tensorboard: the scratch folder, curves and all, is deleted after the candidate
+    argv = [*flags(settings), "--no-score-test", "--no-baselines", "--no-tensorboard", "--seed",
+            str(args.seed), "--device", args.device, "--out-dir", str(work), "--run-name", name]
     if args.threads:
         argv += ["--threads", str(args.threads)]
     if args.smoke:

@@ -38,6 +38,12 @@ def initialisation(lstm: dict, dense: dict) -> str:
             f"{forget}; Dense kernel {dense['kernel_initializer']}, bias {dense['bias_initializer']}")
 
 
+def run_label(bidirectional: bool, attention: bool) -> str:
+    """What the plots call a run's network ("bidirectional LSTM + attention"); report.py
+    rebuilds it from a run's config.json to redraw the run's plots."""
+    return f"{'bidirectional ' if bidirectional else ''}LSTM{' + attention' if attention else ''}"
+
+
 @dataclass
 class MemoryConfig(PriceDataConfig):
     # data: the flags of PriceDataConfig (--ticker, --csv, --source, --lookback, --target, ...)
@@ -61,6 +67,8 @@ class MemoryConfig(PriceDataConfig):
     distribute: str = opt("none", "mirrored: tf.distribute.MirroredStrategy, one model replica per visible "
                                   "GPU (the CPU when there is none), each batch split between them",
                           choices=["none", "mirrored"])
+    tensorboard: bool = opt(True, "write TensorBoard event files to <run>/tensorboard/seed-<seed>/ "
+                                  "(Keras's TensorBoard callback; watch with `tensorboard --logdir results`)")
     out_dir: str = opt(str(STAGE_DIR / "results"), "folder that holds one sub-folder per run", metavar="DIR")
     run_name: str | None = opt(None, "sub-folder of --out-dir for this run "
                                      "(default: lstm, or lstm-attention)")

@@ -8,7 +8,9 @@ Every sentence is computed from the run's metrics.json, history.json, config.jso
 predictions.csv; the page's Diebold-Mariano tests are Holm-corrected together. The variants
 section reads the --attention and --bidirectional reference runs beside it
 (results/reference-lstm-attention/, results/reference-lstm-bidirectional/), and says how to
-train one that is missing.
+train one that is missing. It also redraws predictions.png of each of these runs from its
+predictions.csv (shared.prices.runs.draw_predictions, what train.py draws), so that a change to
+the plot needs no retraining.
 """
 
 from __future__ import annotations
@@ -19,11 +21,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from shared.prices import forecast
+from shared.prices import forecast, runs
 from shared.runtime import files
 from shared.runtime.errors import UserError
 
 from tools import reporting
+from tools.loader import load_stage_config
 
 STAGE_DIR = Path(__file__).resolve().parent
 
@@ -250,13 +253,30 @@ def sections(run: Path) -> dict[str, str]:
             "results-variants": variants_section(m, variants, t)}
 
 
+def redraw(run: Path) -> list[Path]:
+    """predictions.png and loss_curve.png of `run` and of each variant's run beside it, from
+    their saved files."""
+    label = load_stage_config(STAGE_DIR / "config.py").run_label  # by path: stages share names
+    drawn = []
+    for folder in (run, *(run.parent / name for name, _ in VARIANTS.values())):
+        if all((folder / name).is_file() for name in ("config.json", "metrics.json", "predictions.csv")):
+            config = files.read_json(folder / "config.json")
+            drawn.append(runs.draw_predictions(folder, label(config["bidirectional"], config["attention"]),
+                                               config["ticker"]))
+            drawn.append(runs.draw_loss_curve(folder, "MemoryLLM"))  # the title train.py gives it
+    return drawn
+
+
 def main(argv=None) -> int:
     parser = reporting.report_parser(__doc__)
     parser.add_argument("--run-dir", default=str(RUN), help="the run whose results are written")
     parser.add_argument("--readme", default=str(STAGE_DIR / "README.md"),
                         help="the Markdown file with the results-* sections to fill")
     args = parser.parse_args(argv)
-    return reporting.write_report(args.readme, lambda: sections(Path(args.run_dir)), check=args.check)
+    status = reporting.write_report(args.readme, lambda: sections(Path(args.run_dir)), check=args.check)
+    if status == 0 and not args.check:
+        redraw(Path(args.run_dir))
+    return status
 
 
 if __name__ == "__main__":

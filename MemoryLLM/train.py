@@ -13,7 +13,8 @@ A run writes results/<run-name>/: config.json, metrics.json (per seed, mean and 
 baselines), predictions.csv (every seed's forecast of every test day), history.json,
 predictions.png, loss_curve.png, saliency_by_lag.png (which days the forecast's gradient points
 at, as stage 4's), model.keras and preprocessing.json (the scalers and feature list that
-predict.py needs).
+predict.py needs), and unless --no-tensorboard the live curves in tensorboard/seed-<seed>/
+(`tensorboard --logdir results`: each seed's train and validation loss, epoch by epoch).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 import keras
 import numpy as np
 
-from config import DENSE_INITIALISERS, INITIALISERS, LOSS, SMOKE_OVERRIDES, MemoryConfig
+from config import DENSE_INITIALISERS, INITIALISERS, LOSS, SMOKE_OVERRIDES, MemoryConfig, run_label
 from model import build_model, training_callbacks
 from saliency import saliency_by_lag
 
@@ -39,6 +40,7 @@ from shared.prices.data import load_dataset
 from shared.prices.runs import SeedRuns
 from shared.runtime import files
 from shared.runtime.config import parse_stage_args
+from shared.runtime.curves import event_folder
 from shared.runtime.errors import UserError, run_main
 
 
@@ -81,7 +83,7 @@ def distribution(name: str):
     return strategy.scope(), strategy.num_replicas_in_sync
 
 
-def train_one_seed(cfg: MemoryConfig, data: windows.Dataset, seed: int, verbose: int):
+def train_one_seed(cfg: MemoryConfig, data: windows.Dataset, seed: int, verbose: int, out):
     keras.utils.set_random_seed(seed)
     scope, _ = distribution(cfg.distribute)
     with scope:  # variables created here are mirrored on every replica
@@ -91,6 +93,9 @@ def train_one_seed(cfg: MemoryConfig, data: windows.Dataset, seed: int, verbose:
                             lstm_init=INITIALISERS, dense_init=DENSE_INITIALISERS)
     timer = EpochTimer()
     callbacks = [*training_callbacks(cfg.callback_settings()), timer]  # on validation only
+    if cfg.tensorboard:  # live curves: one TensorBoard run per seed, its train/ and validation/
+        callbacks.append(keras.callbacks.TensorBoard(log_dir=event_folder(out) / f"seed-{seed}",
+                                                     write_graph=False))
     fit = model.fit(data.train.x, data.train.y, validation_data=(data.val.x, data.val.y),
                     epochs=cfg.epochs, batch_size=cfg.batch_size, shuffle=True,
                     callbacks=callbacks, verbose=verbose)
@@ -113,7 +118,7 @@ def main(argv=None) -> dict:
     for i in range(cfg.seeds):
         seed = cfg.seed + i
         print(f"--- seed {seed} ({i + 1}/{cfg.seeds}) ---", flush=True)
-        model, history, seconds = train_one_seed(cfg, data, seed, verbose=2)
+        model, history, seconds = train_one_seed(cfg, data, seed, verbose=2, out=out)
         runs.add(seed, model,
                  data.to_price(model.predict(data.val.x, verbose=0).ravel(), data.val),
                  data.to_price(model.predict(data.test.x, verbose=0).ravel(), data.test),
@@ -127,7 +132,7 @@ def main(argv=None) -> dict:
                   f"{cfg.ticker}: {cfg.model} forecast's |gradient| by lag, {len(data.test.x)} test days")
     runs.model.save(out / "model.keras")
     windows.save_preprocessing(data, out / windows.PREPROCESSING)
-    runs.save(out, result, label="LSTM", title="MemoryLLM")
+    runs.save(out, result, label=run_label(cfg.bidirectional, cfg.attention), title="MemoryLLM")
     return result
 
 

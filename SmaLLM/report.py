@@ -4,6 +4,7 @@
     python SmaLLM/report.py --check   # exit 1 if the README is out of date (used by tests)
 
 Headline numbers are on the test text; validation (which chose the checkpoint) beside them.
+The run's loss_curve.png and embeddings.png are redrawn from its JSON files (no model needed).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from shared.lm import loop
 from shared.runtime import files
 from shared.runtime.errors import UserError
 
@@ -20,6 +22,7 @@ from tools.loader import load_stage_config
 STAGE_DIR = Path(__file__).resolve().parent
 
 DEFAULT_MODEL = load_stage_config(STAGE_DIR / "config.py").SmallConfig().model
+embeddings = load_stage_config(STAGE_DIR / "embeddings.py")  # by path: docs/build.py imports this file
 RUN = STAGE_DIR / "results" / f"reference-{DEFAULT_MODEL}"
 
 
@@ -94,8 +97,21 @@ def sections() -> dict[str, str]:
     }
 
 
+def redraw() -> None:
+    """The reference run's figures from its files, with no model: loss_curve.png from
+    history.json and metrics.json, embeddings.png from embeddings.json (the 2-D points and
+    groups train.py saved). The figures follow the plotting code, like the text."""
+    if (RUN / "history.json").is_file() and (RUN / "metrics.json").is_file():
+        loop.draw_loss_curve(RUN, f"SmaLLM {DEFAULT_MODEL}: loss per word token")
+    if (RUN / "embeddings.json").is_file():
+        embeddings.draw_embeddings(RUN)
+
+
 def main(argv=None) -> int:
-    return reporting.report_main(__doc__, STAGE_DIR / "README.md", sections, argv)
+    args = reporting.report_parser(__doc__).parse_args(argv)
+    if not args.check:
+        redraw()
+    return reporting.write_report(STAGE_DIR / "README.md", sections, check=args.check)
 
 
 if __name__ == "__main__":

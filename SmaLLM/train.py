@@ -9,7 +9,8 @@
     torchrun --nproc-per-node 2 train.py # several processes (DDP); see docs/scaling.md
 
 A run writes results/<run-name>/: tokenizer.json, config.json, metrics.json, history.json,
-loss_curve.png, embeddings.png, neighbours.json, sample.txt, best.pt and last.pt.
+loss_curve.png, embeddings.png (its points and groups in embeddings.json), neighbours.json,
+sample.txt, best.pt, last.pt and tensorboard/ (live curves; --no-tensorboard skips them).
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from embeddings import write_embedding_views
 from model import build_model
 from tokenizer import UNK, SpellingModel, encode, train_tokenizer
 
-from shared import plotting
 from shared.lm import loop, metrics, sampling, scoring, text, tokens
 from shared.runtime import devices, files, parallel
 from shared.runtime.config import parse_stage_args
@@ -141,11 +141,7 @@ def main(argv=None) -> dict:
     }
     files.write_json(out / "metrics.json", result)
     files.write_json(out / "history.json", history)
-    plotting.plot_loss_curves(
-        history, out / "loss_curve.png", title=f"SmaLLM {cfg.model}: loss per word token",
-        ylabel="loss (nats per token)", val_label=f"validation (first {cfg.eval_tokens:,} tokens)",
-        baselines={"unigram (counts)": val_unigram / val["tokens"]},
-        points={"best checkpoint, whole validation": (result["best_step"], result["val_loss"])})
+    loop.draw_loss_curve(out, f"SmaLLM {cfg.model}: loss per word token")  # report.py redraws it too
     write_embedding_views(model.embed.weight.detach().cpu(), tokenizer, train_list, out)
     prompt = encode(tokenizer, "\n")[0] if "\n" in tokenizer.get_vocab() else [train_list[0]]
     generator = torch.Generator().manual_seed(cfg.seed)

@@ -3,7 +3,8 @@
     python TinyLLM/report.py           # after `make bench` has written the reference runs
     python TinyLLM/report.py --check   # exit 1 if the README is out of date (used by tests)
 
-Reads results/reference-<model>/metrics.json and sample.txt, and for the "Why gates" section
+Reads results/reference-<model>/metrics.json and sample.txt (and redraws each run's
+loss_curve.png from its history.json), and for the "Why gates" section
 results/reference-gates/metrics.json (written by gates.py, which also calls
 `write_gates_section` after a reference run); nothing is typed in by hand.
 Headline numbers are on the test text (a whole play nothing trained or selected on);
@@ -16,7 +17,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from shared.lm import metrics, scoring, text
+from shared.lm import loop, metrics, scoring, text
 from shared.runtime import files
 from shared.runtime.errors import UserError
 
@@ -232,8 +233,20 @@ def sections() -> dict[str, str]:
     }
 
 
+def redraw() -> None:
+    """The reference runs' loss_curve.png from their history.json and metrics.json: the figures
+    follow the plotting code, like the text, with no training."""
+    for model in LADDER:
+        run = STAGE_DIR / "results" / f"reference-{model}"
+        if (run / "history.json").is_file() and (run / "metrics.json").is_file():
+            loop.draw_loss_curve(run, f"TinyLLM {model}: loss per character")
+
+
 def main(argv=None) -> int:
-    return reporting.report_main(__doc__, STAGE_DIR / "README.md", sections, argv)
+    args = reporting.report_parser(__doc__).parse_args(argv)
+    if not args.check:
+        redraw()
+    return reporting.write_report(STAGE_DIR / "README.md", sections, check=args.check)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,8 @@
     torchrun --nproc-per-node 2 train.py # several processes (DDP); see docs/scaling.md
 
 A run writes results/<run-name>/: config.json, metrics.json, history.json, loss_curve.png,
-sample.txt, best.pt (lowest validation loss, used by sample.py) and last.pt (for --resume).
+sample.txt, best.pt (lowest validation loss, used by sample.py), last.pt (for --resume) and
+tensorboard/ (live curves: `tensorboard --logdir results`; --no-tensorboard skips them).
 
 The whole run is in main() below, top to bottom: the text as character ids, the model, the
 training loop (batch, forward, loss, backward, clipping, optimizer step, evaluation,
@@ -32,10 +33,10 @@ from tqdm import tqdm
 from config import SMOKE_OVERRIDES, TinyConfig  # this folder: config.py and model.py
 from model import build_model
 
-from shared import plotting
 from shared.lm import loop, metrics, sampling, scoring, tokens
 from shared.runtime import devices, files, parallel, schedule
 from shared.runtime.config import parse_stage_args
+from shared.runtime.curves import event_writer
 from shared.runtime.errors import run_main
 
 
@@ -97,6 +98,9 @@ def main(argv=None) -> dict:
     # [scale-out] The module to train with: `model` itself, compiled (--compile) and/or wrapped
     # for DDP (torchrun). `model` is what is evaluated and saved (no wrapper in its names).
     net = rt.prepare(model, cfg.compile)
+    # Live curves: TensorBoard event files in <run>/tensorboard/, written as the run goes
+    # (`tensorboard --logdir results` to watch them; --no-tensorboard writes none).
+    curves = event_writer(out, cfg.tensorboard, rt.main)
     # The training text is read as batch_size long streams side by side, seq_len characters of
     # each per step; `chunks` steps make one pass (an epoch) over the text.
     chunks = loop.steps_per_epoch(len(train_ids), cfg.batch_size, cfg.seq_len)
@@ -151,6 +155,8 @@ def main(argv=None) -> dict:
             seconds = rt.agree(train_seconds + time.perf_counter() - started)
             history["step"].append(step)
             history["train_loss"].append(round(batch_loss, 5))
+            curves.scalar("loss/train", batch_loss, step)
+            curves.scalar("learning_rate", optimizer.param_groups[0]["lr"], step)
             bar.update(1)
             bar.set_postfix(loss=f"{batch_loss:.3f}",
                             best_val=f"{best_val:.3f}" if best_val < math.inf else "-")
@@ -165,6 +171,8 @@ def main(argv=None) -> dict:
                                                        cfg.seq_len, device)
                 history["val_step"].append(step)
                 history["val_loss"].append(round(val_nats / val_n, 5))
+                curves.scalar("loss/val", val_nats / val_n, step)
+                curves.scalar("bits_per_token/val", val_nats / val_n / math.log(2), step)  # = bits/char
                 if val_nats / val_n < best_val:  # best.pt: the lowest validation loss so far
                     best_val = val_nats / val_n
                     save(out / "best.pt")
@@ -175,6 +183,7 @@ def main(argv=None) -> dict:
                 started = time.perf_counter()
     except KeyboardInterrupt:  # [resume] Ctrl-C: save last.pt, exit with status 130
         train_seconds = seconds
+        curves.close()
         if rt.main:
             save(out / "last.pt", together=not rt.distributed)
             bar.close()
@@ -182,6 +191,7 @@ def main(argv=None) -> dict:
                   "same command again with --resume")
         sys.exit(130)
     bar.close()
+    curves.close()
     rt.close()  # [scale-out] the processes part here: rank 0 alone scores and writes the results
     if not rt.main:
         return {}
@@ -226,14 +236,9 @@ def final_scores(model, data: tokens.CharData, history: dict, train_seconds: flo
     })
     files.write_json(out / "metrics.json", result)
     files.write_json(out / "history.json", history)
-    plotting.plot_loss_curves(history, out / "loss_curve.png",
-                              title=f"TinyLLM {cfg.model}: loss per character",
-                              ylabel="loss (nats per character)",
-                              baselines={"uniform": result["val_uniform_loss"],
-                                         "bigram (counts)": result["val_bigram_counts_loss"]},
-                              val_label=f"validation (first {cfg.eval_tokens:,} chars)",
-                              points={"best checkpoint, whole validation":
-                                      (result["best_step"], result["val_loss"])})
+    # The curves, the lowest validation loss ringed, the uniform and bigram levels (shared/lm/loop.py;
+    # report.py redraws it from these files)
+    loop.draw_loss_curve(out, f"TinyLLM {cfg.model}: loss per character")
     # A sample: continue a newline (a new speech begins), one character at a time.
     prompt = scoring.CONTEXT if scoring.CONTEXT in vocab.index else vocab.chars[1]
     generator = torch.Generator().manual_seed(cfg.seed)

@@ -10,6 +10,7 @@ stage 2, stage 4's mini-GPT) on the same test text, with paired block-bootstrap 
 (shared.lm.metrics.compare_runs) on the differences its sentences comment on, and the
 bits-per-character chart docs/img/bits_per_char.png, and what each step buys (docs/steps.py).
 docs/scaling.md: 1 against 2 torchrun processes, from results/bench.json.
+Last, every page's glossary terms are linked at their first use (tools/glossary.py).
 """
 
 from __future__ import annotations
@@ -27,20 +28,24 @@ from shared.lm import metrics, scoring, text
 from shared.runtime import files
 from shared.runtime.errors import UserError
 
-from tools import reporting
+from tools import glossary, reporting
 from tools.loader import load_stage_config
 
 ROOT = Path(__file__).resolve().parents[1]
 
 # Every other script that writes a generated section, in the order `make docs` runs them.
-REPORTS = [["TinyLLM/report.py"], ["SmaLLM/report.py"], ["MemoryLLM/report.py"],
+REPORTS = [["docs/figures.py"],  # the architecture figures: drawn, no results read
+           ["TinyLLM/report.py"], ["SmaLLM/report.py"], ["MemoryLLM/report.py"],
            ["CodeLLM/compare/compare.py", "--report-only", "--ticker", "MSFT"],
            ["CodeLLM/compare/compare.py", "--report-only", "--ticker", "GOOG"],
            ["CodeLLM/compare/claims.py", "--report"],  # the same page, its claims figures too
            ["CodeLLM/report.py"], ["CodeLLM/seq2seq/train.py", "--report"],
            ["CodeLLM/minigpt/budgets.py", "--report"], ["CodeLLM/minigpt/sweep.py", "--report"],
            ["CodeLLM/minigpt/genre.py", "--report"],
-           ["LLMind/report.py"], ["LLMind/decoder/report.py"]]
+           ["LLMind/report.py"], ["LLMind/decoder/report.py"],
+           # each stage README's "Try this" section, from its measured exercise runs
+           *[[f"{stage}/exercises.py", "--report"]
+             for stage in ("TinyLLM", "SmaLLM", "MemoryLLM", "CodeLLM", "LLMind")]]
 DOCS = ROOT / "docs"
 CHART = DOCS / "img" / "bits_per_char.png"
 BENCH = ROOT / "results" / "bench.json"
@@ -281,6 +286,10 @@ def main(argv=None) -> int:
         chart(runs)
     elif not CHART.is_file():
         fresh = False
+    # Last, because every page above may have changed: each glossary term linked at its first use
+    # on the pages no report script writes (the others were linked as they were written).
+    stale = glossary.link_pages(check=args.check)
+    fresh &= not stale
     if args.check and not fresh:
         print("docs/ or README.md is out of date with the results files; run `make docs`",
               file=sys.stderr)

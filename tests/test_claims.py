@@ -83,6 +83,8 @@ def test_claims_smoke_end_to_end(tmp_path):
                         "--out-dir", tmp_path, "--docs-dir", tmp_path / "docs", timeout=900, check=False)
     assert result.returncode == 0, result.stderr[-2000:]
     c = read_json(tmp_path / "smoke-claims" / "claims.json")
+    # Dozens of runs, no live curves unless --tensorboard asks for them.
+    assert not list((tmp_path / "smoke-claims" / "runs").glob("*/tensorboard"))
     page = (tmp_path / "docs" / "stage3-vs-stage4.md").read_text()
     assert set(c) >= {"memory", "pattern", "speed", "data", "pool"}
     table = page.split("## The claims at a glance")[1].split("##")[0]

@@ -125,6 +125,21 @@ def test_smoke_writes_every_artifact(smoke_run):
 
 
 @pytest.mark.slow
+def test_smoke_writes_live_curves(smoke_run):
+    """One events file per run, a curve per seed: the train and validation loss and the
+    learning rate of each epoch, as history.json keeps them."""
+    from test_memoryllm import curves
+
+    run, _ = smoke_run
+    assert len(list((run / "tensorboard").glob("events.out.tfevents.*"))) == 1
+    found, history = curves(run / "tensorboard"), read_json(run / "history.json")["seeds"][0]
+    assert set(found) == {"loss/train/seed-42", "loss/val/seed-42", "lr/seed-42"}
+    for tag, key in (("loss/train", "loss"), ("loss/val", "val_loss"), ("lr", "lr")):
+        assert [step for step, _ in found[f"{tag}/seed-42"]] == [1, 2]  # epochs, as the loss curve
+        assert [value for _, value in found[f"{tag}/seed-42"]] == pytest.approx(history[key], rel=1e-6)
+
+
+@pytest.mark.slow
 def test_predict_loads_the_saved_model(smoke_run, tmp_path):
     run, _ = smoke_run
     lines = run_script(PREDICT, "--run-dir", run, "--days", "2").stdout.strip().splitlines()
@@ -140,7 +155,8 @@ def test_predict_loads_the_saved_model(smoke_run, tmp_path):
 @pytest.mark.slow
 def test_multi_step_training_and_prediction(tmp_path):
     run_script(TRAIN, "--smoke", "--horizon", "3", "--arch", "lstm", "--out-dir", tmp_path,
-               "--run-name", "h3")
+               "--run-name", "h3", "--no-tensorboard")
+    assert not (tmp_path / "h3" / "tensorboard").exists()  # --no-tensorboard: no live curves
     m = read_json(tmp_path / "h3" / "metrics.json")
     by_step = m["per_seed"][0]["test_rmse_by_step"]
     assert len(by_step) == 3 and by_step[0] == pytest.approx(m["test_rmse_mean"])

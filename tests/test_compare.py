@@ -70,6 +70,11 @@ def test_comparison_figures_recomputed_from_predictions(smoke):
     assert [t["holm"] for t in c["tests"]] == pytest.approx(brute_holm([t["pvalue"] for t in c["tests"]]))
     assert c["models"]["transformer"]["dm_vs_persistence_holm"] == next(
         t["holm"] for t in c["tests"] if t["test"] == "transformer vs persistence")
+    for key in MODELS:  # the Theil's U figure's dots: each seed's U, as its run scored it
+        per_seed = [s["test_theil_u"] for s in read_json(runs / key / "metrics.json")["per_seed"]]
+        assert c["models"][key]["test_theil_u_per_seed"] == per_seed
+        # The comparison asks its runs for no live curves (--no-tensorboard), Keras's or torch's.
+        assert not (runs / key / "tensorboard").exists(), key
 
 
 def test_writeup_states_the_numbers_and_no_more(smoke):
@@ -126,9 +131,15 @@ def test_report_only_check_and_reanalyse(smoke, tmp_path):
     page.write_text(smoke["text"].replace("Conclusion", "Verdict"), encoding="utf-8")
     assert run_script(COMPARE, *check, check=False).returncode == 1
     # --reanalyse recomputes comparison.json from the saved runs: the same file, the same page.
+    for png in (docs / "img").glob("compare-goog-*.png"):
+        png.unlink()
     run_script(COMPARE, "--smoke", "--report-only", "--reanalyse", "--out-dir", out, "--docs-dir", docs)
     assert read_json(out / "smoke-compare-goog" / "comparison.json") == smoke["c"]
     assert page.read_text(encoding="utf-8") == smoke["text"]
+    # ... and the same figures, byte for byte: `make docs` redraws them without training.
+    for name in ("theil_u", "predictions", "seconds_per_epoch"):
+        png = f"img/compare-goog-{name}.png"
+        assert (docs / png).read_bytes() == (smoke["docs"] / png).read_bytes(), png
     # A comparison.json from before the Holm correction: one line naming the fix.
     saved = out / "smoke-compare-goog" / "comparison.json"
     c = read_json(saved)

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import torch
 from conftest import ROOT, assert_one_line_error, project_folder, read_json, run_script
+from tensorboard_events import scalars
 
 pytest.importorskip("peft")
 from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast  # noqa: E402
@@ -163,6 +164,11 @@ def test_tiny_run_writes_everything_and_sample_refuses_another_base(tiny, tmp_pa
     assert metrics["adapter_bytes"] == (run / "adapter" / "adapter_model.safetensors").stat().st_size
     for name in ("config.json", "zero_shot.json", "samples.md", "learning_curve.png"):
         assert (run / name).is_file(), name
+    curves = scalars(run)  # live curves: every step's loss, the curve text's bits at each point
+    assert set(curves) == {"loss/train", "learning_rate", "bits_per_char/curve_text"}
+    assert [step for step, _ in curves["loss/train"]] == [1, 2, 3]
+    assert [v for _, v in curves["bits_per_char/curve_text"]] == pytest.approx(
+        [p["bits_per_char"] for p in metrics["curve"]])
     proc = run_script("LLMind/decoder/sample.py", "--model", tiny["other"], "--adapter",
                       run / "adapter", check=False)
     assert_one_line_error(proc, "another base model")
@@ -197,6 +203,7 @@ def test_interrupted_fine_tune_resumes_to_the_same_adapter(tiny, tmp_path, monke
     monkeypatch.setattr(decoder_train, "batch", real_batch)
     resumed = run(tmp_path / "cut", True)
     assert resumed["steps_done"] == 4 and resumed["losses"] == whole["losses"]
+    assert scalars(tmp_path / "cut") == scalars(tmp_path / "whole")  # the live curves continue too
     for (name, a), (_, b) in zip(whole["lm"].named_parameters(), resumed["lm"].named_parameters(),
                                  strict=True):
         if "lora_" in name:
@@ -221,7 +228,8 @@ def test_bad_input_is_one_line(tiny, tmp_path, monkeypatch):
 @pytest.mark.slow
 def test_smoke_on_the_real_smollm2(tmp_path):
     """The bundled 93 MB package end to end: load, score, sample, two LoRA steps, adapter."""
-    run_decoder("--smoke", "--out-dir", tmp_path)
+    run_decoder("--smoke", "--out-dir", tmp_path, "--no-tensorboard")
+    assert not (tmp_path / "smoke" / "tensorboard").exists()
     metrics = read_json(tmp_path / "smoke" / "metrics.json")
     assert metrics["base"]["params"] == 134_515_008
     assert metrics["params_trainable"] == 30 * 8 * ((576 + 576) * 2 + (576 + 192) * 2)

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import ROOT, assert_one_line_error, read_json, run_script
+from tensorboard_events import scalars
 
 from shared.runtime.errors import UserError
 
@@ -276,6 +277,11 @@ def test_smoke_fine_tune_writes_every_artifact(smoke_run, bundled):
     assert m["data_repeated_dropped"] == len(bundled) - bundled["text"].map(same_sentence).nunique()
     assert "fine-tuned: test accuracy" in proc.stdout
     assert list((run / "checkpoints").glob("checkpoint-*"))  # what --resume continues from
+    # Live curves: the Trainer's TensorBoard logger, in <run>/tensorboard/ (6 steps of 16)
+    curves = scalars(run)
+    assert {"train/loss", "train/learning_rate", "eval/loss", "eval/macro_f1"} <= set(curves)
+    assert [step for step, _ in curves["train/loss"]] == list(range(1, 7))
+    assert [step for step, _ in curves["eval/macro_f1"]] == [6]
 
 
 @pytest.mark.slow
@@ -381,9 +387,11 @@ def test_resume_continues_from_the_last_checkpoint(smoke_run, tmp_path):
     (not from scratch), and the speed counts only the epoch this invocation trained."""
     run, _ = smoke_run
     shutil.copytree(run, tmp_path / "smoke")
+    shutil.rmtree(tmp_path / "smoke" / "tensorboard")
     first = read_json(run / "metrics.json")
     proc = run_script(TRAIN, "--smoke", "--out-dir", tmp_path, "--resume", "--epochs", "2",
-                      "--freeze-layers", "4")
+                      "--freeze-layers", "4", "--no-tensorboard")
+    assert not (tmp_path / "smoke" / "tensorboard").exists()  # --no-tensorboard: no curves
     m = read_json(tmp_path / "smoke" / "metrics.json")
     assert m["resumed"] and m["epochs_run"] == 2
     evals = [e["epoch"] for e in read_json(tmp_path / "smoke" / "history.json")["log"]

@@ -44,6 +44,34 @@ def test_smoke_writes_every_artifact(smoke_run):
     assert "Theil's U" in proc.stdout
 
 
+def curves(folder) -> dict[str, list[tuple[int, float]]]:
+    """Every curve in a TensorBoard events folder: {tag: [(step, value), ...]}. Keras's callback
+    writes its values as tensors, torch's writer as scalars: both are read."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    from tensorboard.util import tensor_util
+
+    events = EventAccumulator(str(folder))
+    events.Reload()
+    found = {tag: [(e.step, e.value) for e in events.Scalars(tag)] for tag in events.Tags()["scalars"]}
+    for tag in events.Tags()["tensors"]:
+        found[tag] = [(e.step, float(tensor_util.make_ndarray(e.tensor_proto))) for e in events.Tensors(tag)]
+    return found
+
+
+def test_smoke_writes_live_curves(smoke_run):
+    """Keras's TensorBoard callback, one folder per seed: each epoch's train and validation loss,
+    the numbers history.json keeps. (compare.py's smoke run passes --no-tensorboard and checks
+    that none are written: tests/test_compare.py.)"""
+    run, _ = smoke_run
+    history = read_json(run / "history.json")["seeds"][0]
+    for split, key in (("train", "loss"), ("validation", "val_loss")):
+        folder = run / "tensorboard" / "seed-42" / split
+        assert list(folder.glob("events.out.tfevents.*")), split
+        found = curves(folder)
+        assert [step for step, _ in found["epoch_loss"]] == [0, 1]  # --smoke: 2 epochs
+        assert [value for _, value in found["epoch_loss"]] == pytest.approx(history[key], rel=1e-6)
+
+
 def test_predict_next_business_days(smoke_run):
     run, _ = smoke_run
     proc = run_script(PREDICT, "--run-dir", run, "--days", "2")

@@ -6,6 +6,7 @@ import math
 import pytest
 import torch
 from conftest import ROOT, assert_one_line_error, read_json, run_script
+from tensorboard_events import scalars
 
 from shared.lm import scoring, text
 
@@ -76,6 +77,8 @@ def test_smoke_writes_every_artifact_and_beats_uniform(smoke_run):
     assert m["fraction_of_peak"] == pytest.approx(m["achieved_flops"] / m["matmul_peak_flops"])
     assert m["flops_per_token"] == 6 * m["params"] + 12 * 1 * 32 * 32
     assert "of the matmul peak" in proc.stdout
+    # Live curves (shared.lm.loop.fit), one point per step
+    assert len(scalars(run)["loss/train"]) == m["steps"] == 40
 
 
 @pytest.mark.slow

@@ -75,6 +75,9 @@ def test_budgets_smoke_trains_both_models_on_both_corpora_with_the_same_budgets(
         # Each run trained through its own stage's script, on the budget, text and seed asked for.
         assert config["time_budget"] == budget and config["seed"] == 1337
         assert config["corpus"] == name.split("-")[1] and config["eval_tokens"] == 4_000
+        # --smoke: no live curves (--no-tensorboard), which is no flag of the recorded run
+        assert config["tensorboard"] is False and not (run / "runs" / name / "tensorboard").exists()
+        assert "--no-tensorboard" not in read_json(run / "runs" / name / "experiment.json")["flags"]
         assert budget <= r["train_seconds"] < budget + 3 and r["steps"] > 0
         assert r["test_bits_per_char"] < r["test_uniform_bits_per_char"]
     assert read_json(run / "runs" / "gru-tiny-3s" / "config.json")["model"] == "gru"

@@ -9,6 +9,7 @@ import math
 import pytest
 import torch
 from conftest import ROOT, assert_one_line_error, project_folder, read_json, run_script
+from tensorboard_events import scalars
 
 from tools.loader import load_stage_config
 
@@ -143,7 +144,9 @@ def test_greedy_decoding_agrees_with_teacher_forcing(data):
 @pytest.mark.slow
 @pytest.mark.parametrize("task", tasks.TASKS)
 def test_smoke_run_writes_every_artifact(task, tmp_path):
-    proc = run_script(TRAIN, "--task", task, "--smoke", "--out-dir", tmp_path)
+    curves = task == tasks.TASKS[0]  # live curves for one task, --no-tensorboard for the other
+    proc = run_script(TRAIN, "--task", task, "--smoke", "--out-dir", tmp_path,
+                      "--tensorboard" if curves else "--no-tensorboard")
     run = tmp_path / f"smoke-seq2seq-{task}"
     for name in ("config.json", "metrics.json", "loss_curve.png", "attention.png", "model.pt"):
         assert (run / name).is_file() and (run / name).stat().st_size > 0, name
@@ -156,6 +159,13 @@ def test_smoke_run_writes_every_artifact(task, tmp_path):
     vocab = len(tasks.make_data(task, 1, 1, 1).target_vocab)
     assert m["test_loss"] < math.log(vocab)
     assert "test: exact match" in proc.stdout
+    if curves:  # the points of the history, as the run went
+        points = scalars(run)
+        assert set(points) == {"loss/train", "learning_rate", "loss/val", "exact_match/val"}
+        assert [step for step, _ in points["loss/train"]] == m["history"]["step"]
+        assert [v for _, v in points["exact_match/val"]] == pytest.approx(m["history"]["val_exact_match"])
+    else:
+        assert not (run / "tensorboard").exists()
     checkpoint = torch.load(run / "model.pt", weights_only=True)
     model = nets.Seq2SeqTransformer(**checkpoint["model_config"])
     model.load_state_dict(checkpoint["model_state"])

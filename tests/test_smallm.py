@@ -8,6 +8,7 @@ import unicodedata
 import numpy as np
 import pytest
 from conftest import ROOT, assert_one_line_error, read_json, run_script
+from tensorboard_events import scalars
 
 from shared.lm import metrics, scoring, text
 
@@ -15,6 +16,7 @@ from tools.loader import load_stage_config
 
 TRAIN, SAMPLE = "SmaLLM/train.py", "SmaLLM/sample.py"
 tok = load_stage_config(ROOT / "SmaLLM" / "tokenizer.py")  # by path: stages share module names
+embeddings = load_stage_config(ROOT / "SmaLLM" / "embeddings.py")
 
 
 def test_tokenizer_pieces_rebuild_the_text_exactly():
@@ -114,7 +116,8 @@ def smoke_run(tmp_path_factory):
 def test_smoke_writes_every_artifact(smoke_run):
     run, proc = smoke_run
     for name in ("tokenizer.json", "config.json", "metrics.json", "history.json", "loss_curve.png",
-                 "embeddings.png", "neighbours.json", "sample.txt", "best.pt", "last.pt"):
+                 "embeddings.png", "embeddings.json", "neighbours.json", "sample.txt", "best.pt",
+                 "last.pt"):
         assert (run / name).is_file(), name
     m = read_json(run / "metrics.json")
     for key in ("val_loss", "val_perplexity", "val_bits_per_char", "test_bits_per_char", "params",
@@ -137,6 +140,35 @@ def test_smoke_writes_every_artifact(smoke_run):
     assert sum(m["test_block_nats"]) == pytest.approx(
         m["test_bits_per_char"] * m["test_chars"] * math.log(2), rel=1e-6)
     assert "bits/char with unknown words spelled out" in proc.stdout
+    # Live curves (shared.lm.loop.fit): the loss of every step, each evaluation's
+    curves = scalars(run)
+    assert set(curves) == {"loss/train", "learning_rate", "loss/val", "bits_per_token/val"}
+    assert [step for step, _ in curves["loss/val"]] == read_json(run / "history.json")["val_step"]
+
+
+@pytest.mark.slow
+def test_embedding_map_is_saved_and_redrawn_without_the_model(smoke_run, tmp_path):
+    """embeddings.json holds what embeddings.png shows: each word's point, count and group, the
+    groups named by their most frequent members; the report redraws the PNG from it alone."""
+    run, _ = smoke_run
+    m = read_json(run / "embeddings.json")
+    words, groups = m["words"], m["groups"]
+    assert len(words) >= 3 and all({"word", "count", "x", "y", "group"} <= set(w) for w in words)
+    assert [w["count"] for w in words] == sorted((w["count"] for w in words), reverse=True)
+    assert sum(g["size"] for g in groups) == len(words)
+    for number, group in enumerate(groups):  # named by its three most frequent members
+        members = [w["word"] for w in words if w["group"] == number]
+        assert group["size"] == len(members) and group["name"] == ", ".join(members[:3])
+    assert str(len(groups)) in m["silhouette_by_k"]
+    assert m["silhouette_by_k"][str(len(groups))] == max(m["silhouette_by_k"].values())
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    (copy / "embeddings.json").write_bytes((run / "embeddings.json").read_bytes())
+    embeddings.draw_embeddings(copy)
+    first = (copy / "embeddings.png").read_bytes()
+    embeddings.draw_embeddings(copy)
+    assert (copy / "embeddings.png").read_bytes() == first  # the same file every time
+    assert first == (run / "embeddings.png").read_bytes()  # and the one train.py drew
 
 
 @pytest.mark.slow

@@ -9,6 +9,7 @@ from types import SimpleNamespace
 import pytest
 import torch
 from conftest import ROOT, assert_one_line_error, read_json, run_script
+from tensorboard_events import scalars
 
 from shared.lm import loop, scoring, text, tokens
 from shared.runtime import devices, files, parallel
@@ -110,6 +111,18 @@ def test_train_py_loop_matches_the_shared_loop(tmp_path):
     own = files.load_checkpoint(tmp_path / "own" / "best.pt")["model"]
     shared = files.load_checkpoint(tmp_path / "shared" / "best.pt")["model"]
     assert all(torch.equal(own[k], shared[k]) for k in own)
+    # Both copies write the same live curves (TensorBoard event files), and they are the history
+    curves = scalars(tmp_path / "own")
+    assert curves == scalars(tmp_path / "shared")
+    assert set(curves) == {"loss/train", "learning_rate", "loss/val", "bits_per_token/val"}
+    history = run["history"]
+    assert [step for step, _ in curves["loss/train"]] == history["step"] == list(range(1, 21))
+    assert [v for _, v in curves["loss/train"]] == pytest.approx(history["train_loss"], abs=1e-5)
+    assert [step for step, _ in curves["loss/val"]] == history["val_step"] == [10, 20]
+    assert [v for _, v in curves["loss/val"]] == pytest.approx(history["val_loss"], abs=1e-5)
+    assert [v for _, v in curves["bits_per_token/val"]] == pytest.approx(
+        [v / math.log(2) for v in history["val_loss"]], abs=1e-4)
+    assert curves["learning_rate"][-1][1] < max(v for _, v in curves["learning_rate"])  # it decays
 
 
 @pytest.mark.parametrize("model", ["bigram", "rnn", "gru"])
@@ -120,12 +133,16 @@ def test_other_rungs_of_the_ladder_train(tmp_path, model):
 
 
 def test_same_seed_same_loss(tmp_path):
-    for name in ("a", "b"):
-        run_script(TRAIN, "--smoke", "--max-steps", "30", "--out-dir", tmp_path, "--run-name", name)
+    for name, curves in (("a", "--tensorboard"), ("b", "--no-tensorboard")):
+        run_script(TRAIN, "--smoke", "--max-steps", "30", "--out-dir", tmp_path, "--run-name", name,
+                   curves)
     a, b = (read_json(tmp_path / n / "metrics.json") for n in ("a", "b"))
     assert a["val_loss"] == b["val_loss"]
     assert read_json(tmp_path / "a" / "history.json")["train_loss"] == \
         read_json(tmp_path / "b" / "history.json")["train_loss"]
+    # Live curves change nothing but a folder: --no-tensorboard writes none
+    assert len(scalars(tmp_path / "a")["loss/train"]) == 30
+    assert not (tmp_path / "b" / "tensorboard").exists()
 
 
 def test_ctrl_c_saves_and_resume_matches_an_uninterrupted_run(tmp_path):

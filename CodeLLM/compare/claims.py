@@ -83,6 +83,7 @@ class Study:
     rescore: bool = False  # read the finished runs again, train nothing
     smoke: bool = False
     flags: list = field(default_factory=list)  # added to every run (--smoke)
+    tensorboard: bool = False  # live curves for every run: dozens of event folders, so asked for
 
 
 SMOKE = dict(days=700, lags=(5,), short_window=20, long_lags=(30,), long_window=40,
@@ -103,6 +104,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--lags", type=int, nargs="+", default=None,
                         help=f"the memory part's lags at the short window (default {Study.lags})")
     parser.add_argument("--smoke", action="store_true", help="tiny series and models: seconds")
+    parser.add_argument("--tensorboard", action="store_true",
+                        help="let every run write its live curves (runs/<run>/tensorboard/); off "
+                             "by default, as the study trains dozens of models")
     parser.add_argument("--report", action="store_true", help="do not train; rewrite the page")
     parser.add_argument("--rescore", action="store_true",
                         help="recompute claims.json from the finished runs, keeping their recorded "
@@ -149,7 +153,10 @@ def train(study: Study, runs: Path, name: str, model: str, data_flags: list[str]
     shared = study.jobs > 1 and not alone
     if shared and script == FORECASTER:
         flags += ["--threads", "1"]
-    command = [sys.executable, str(ROOT / script), *flags, "--out-dir", str(runs), "--run-name", name]
+    # Curves change no number, so they stay out of `flags`, the recipe a finished run is reused by.
+    curves = [] if study.tensorboard else ["--no-tensorboard"]
+    command = [sys.executable, str(ROOT / script), *flags, *curves, "--out-dir", str(runs),
+               "--run-name", name]
     record, done, log = runs / name / "claims-run.json", runs / name / "metrics.json", runs / f"{name}.log"
     asked = {"script": script, "flags": flags, "series": series}  # the file's recipe: same path, other days
     earlier = files.read_json(record) if record.is_file() else {}
@@ -357,6 +364,7 @@ def main(argv=None) -> None:
     study.seeds = 1 if args.smoke else args.seeds
     study.jobs = max(1, args.jobs)
     study.rescore = args.rescore
+    study.tensorboard = args.tensorboard
     if args.lags:
         study.lags = tuple(args.lags)
     folder = Path(args.out_dir) / ("smoke-claims" if args.smoke else "claims")
@@ -367,7 +375,8 @@ def main(argv=None) -> None:
             raise UserError(f"no {path}; run `make claims` first")
         sys.exit(claims_report.write_page(saved, Path(args.out_dir), Path(args.docs_dir), args.check))
     started = time.perf_counter()
-    about = {"smoke": args.smoke, "study": {k: v for k, v in vars(study).items() if k != "flags"}}
+    about = {"smoke": args.smoke,
+             "study": {k: v for k, v in vars(study).items() if k not in ("flags", "tensorboard")}}
 
     def save(results: dict) -> None:
         measured = {} if args.rescore else {p: results[p]["seconds"] for p in PARTS if p in results}

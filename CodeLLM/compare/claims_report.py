@@ -452,10 +452,7 @@ def write_page(results: dict, out_dir: Path, docs: Path, check: bool) -> int:
         text = ("# Stage 3 vs stage 4, claim by claim\n\nThe GOOG headline appears here after "
                 "`make compare`.\n\n" + head + "\n\n" + body + "\n")
         page = docs / "stage3-vs-stage4.md"
-        fresh = page.is_file() and page.read_text(encoding="utf-8") == text
-        if not check and not fresh:
-            page.parent.mkdir(parents=True, exist_ok=True)
-            page.write_text(text, encoding="utf-8")
+        fresh = reporting.write_page(page, text, check=check)
     if check and not fresh:
         print(f"{docs / 'stage3-vs-stage4.md'} is out of date with claims.json; run "
               "`python CodeLLM/compare/claims.py --report`")

@@ -6,6 +6,7 @@ control, trained on the same windows with the same seeds, judged on the same tes
     python CodeLLM/compare/compare.py --report-only    # rewrite the write-up from the saved runs
     python CodeLLM/compare/compare.py --report-only --reanalyse   # also recompute comparison.json
     python CodeLLM/compare/compare.py --smoke --out-dir /tmp/runs --docs-dir /tmp/docs
+    python CodeLLM/compare/compare.py --tensorboard     # each run also writes its live curves
     python CodeLLM/compare/compare.py --claims          # each claim tested (claims.py, make claims)
 
 Each model is trained by its own stage's train.py in a subprocess (stages never import each
@@ -32,9 +33,11 @@ import pandas as pd
 import report  # the write-up's text, generated from comparison.json
 
 from shared import plotting
-from shared.prices import features, forecast, market, windows
+from shared.prices import features, forecast, market, plots, windows
 from shared.runtime import files
 from shared.runtime.errors import UserError, run_main
+
+from tools import reporting
 
 STAGE_DIR = Path(__file__).resolve().parent
 ROOT = STAGE_DIR.parents[1]
@@ -63,6 +66,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="run the claim-by-claim study instead (claims.py; its flags follow)")
     parser.add_argument("--smoke", action="store_true",
                         help="tiny models, one seed: checks the pipeline in seconds")
+    parser.add_argument("--tensorboard", action="store_true",
+                        help="let each model's run write its live curves (<run>/tensorboard/); "
+                             "off by default: the comparison reads results files, not curves")
     parser.add_argument("--report-only", action="store_true",
                         help="do not train; rewrite the write-up from the runs already saved")
     parser.add_argument("--reanalyse", action="store_true",
@@ -88,7 +94,8 @@ def train_all(args, runs: Path) -> dict[str, float]:
         print(f"\n=== [{i + 1}/{len(MODELS)}] {label}: {script} ===", flush=True)
         command = [sys.executable, str(ROOT / script), *flags, "--ticker", args.ticker,
                    "--seeds", str(1 if args.smoke else args.seeds), "--seed", str(args.seed),
-                   "--out-dir", str(runs), "--run-name", key, *(["--smoke"] if args.smoke else [])]
+                   "--out-dir", str(runs), "--run-name", key, *(["--smoke"] if args.smoke else []),
+                   *([] if args.tensorboard else ["--no-tensorboard"])]
         started = time.perf_counter()
         if subprocess.run(command).returncode != 0:
             raise UserError(f"{script} failed (its message is above); nothing was compared")
@@ -158,6 +165,7 @@ def analyse(runs: Path, walls: dict[str, float] | None) -> dict:
             "label": MODELS[key][2], "params": m["params"], "seeds": m["seeds"],
             "seconds_per_epoch": m["seconds_per_epoch"], "train_seconds": m["train_seconds"],
             "epochs": [s["epochs"] for s in m["per_seed"]],
+            "test_theil_u_per_seed": [s["test_theil_u"] for s in m["per_seed"]],
             "dm_vs_persistence_stat": stat, "dm_vs_persistence_pvalue": p,
             "mean_forecast": predictions[key][seed_columns(predictions[key])].mean(axis=1).tolist(),
             "recipe": m.get("recipe"),
@@ -189,26 +197,43 @@ def doc_paths(docs: Path, ticker: str) -> tuple[Path, str]:
     return docs / f"stage3-vs-stage4{suffix}.md", f"compare-{ticker.lower()}"
 
 
+def theil_per_seed(m: dict, run: Path) -> list[float]:
+    """Each seed's test Theil's U: from comparison.json, or for one saved before it kept them,
+    from the run's metrics.json; the mean alone when neither has them."""
+    if "test_theil_u_per_seed" in m:
+        return m["test_theil_u_per_seed"]
+    if (run / "metrics.json").is_file():
+        return [s["test_theil_u"] for s in files.read_json(run / "metrics.json")["per_seed"]]
+    return [m["test_theil_u_mean"]]
+
+
+def dm_note(entry: dict, prefix: str) -> str:
+    return f"DM vs persistence\nHolm p = {entry[f'{prefix}_holm']:.3f}"
+
+
 def write_plots(c: dict, runs: Path, img: Path, prefix: str) -> None:
+    """The page's figures, from comparison.json alone (plus the transformer's attention maps,
+    copied from its run): `--report-only` redraws them without training."""
     models = c["models"]
-    theil = {m["label"].split(" (")[0]: m["test_theil_u_mean"] for m in models.values()}
-    errors = {m["label"].split(" (")[0]: m["test_theil_u_std"] or 0.0 for m in models.values()}
-    theil["drift"] = c["baselines"]["drift"]["test_theil_u"]
-    theil["ridge"] = c["baselines"]["ridge"]["test_theil_u"]
-    plotting.plot_bars(theil, img / f"{prefix}-theil_u.png",
-                       f"{c['ticker']} test period: Theil's U (mean ± std over seeds)",
-                       "model RMSE / persistence RMSE", muted=("drift", "ridge"), errors=errors,
-                       reference=("persistence (tomorrow = today)", 1.0))
-    speed = {m["label"].split(" (")[0]: m["seconds_per_epoch"] for m in models.values()}
+    short = {key: m["label"].split(" (")[0] for key, m in models.items()}
+    seeds = " or ".join(map(str, sorted({m["seeds"] for m in models.values()})))
+    entries = [{"label": short[key], "values": theil_per_seed(m, runs / key),
+                "note": dm_note(m, "dm_vs_persistence")} for key, m in models.items()]
+    entries += [{"label": name, "values": [c["baselines"][name]["test_theil_u"]], "muted": True,
+                 "note": dm_note(c["baselines"][name], "test_dm")} for name in ("drift", "ridge")]
+    plots.plot_theil_u(entries, img / f"{prefix}-theil_u.png",
+                       f"{c['ticker']} test period: Theil's U - 1, {seeds} seed"
+                       f"{'' if seeds == '1' else 's'} per model (below 0: beats persistence)")
+    speed = {short[key]: m["seconds_per_epoch"] for key, m in models.items()}
     plotting.plot_bars(speed, img / f"{prefix}-seconds_per_epoch.png",
                        f"{c['ticker']}: training seconds per epoch (2 CPU cores)", "seconds",
                        fmt="%.2f")
-    dates = pd.to_datetime(c["dates"])
-    plotting.plot_forecast(dates, np.array(c["actual"]),
-                           {f"{m['label'].split(' (')[0]} (mean of seeds)": np.array(m["mean_forecast"])
-                            for m in models.values()},
-                           img / f"{prefix}-predictions.png",
-                           title=f"{c['ticker']} test period: next-day close")
+    plots.plot_against_persistence(
+        c["dates"], np.array(c["actual"]), np.array(c["prev_close"]),
+        {short[key]: np.array(m["mean_forecast"]) for key, m in models.items()},
+        img / f"{prefix}-predictions.png",
+        title=f"{c['ticker']} test period: does attention beat recurrence, or tomorrow = today? "
+              "(forecasts: mean of seeds)")
     for name in ("attention_by_lag.png", "attention_cross.png"):
         if (runs / "transformer" / name).is_file():
             shutil.copyfile(runs / "transformer" / name, img / f"{prefix}-{name}")
@@ -237,11 +262,7 @@ def write_doc(c: dict, out_dir: Path, docs: Path, check: bool, claims: dict | No
     if claims is None and c["ticker"] == "GOOG" and not c["smoke"]:
         claims = claims_report.saved(out_dir)
     text = report.render(c, prefix, others, claims_report.sections(claims, c) if claims else None)
-    fresh = doc.is_file() and doc.read_text(encoding="utf-8") == text
-    if not check and not fresh:
-        doc.parent.mkdir(parents=True, exist_ok=True)
-        doc.write_text(text, encoding="utf-8")
-    return fresh
+    return reporting.write_page(doc, text, check=check)  # glossary terms linked, as make docs does
 
 
 def main(argv=None) -> None:

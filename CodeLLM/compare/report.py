@@ -309,8 +309,10 @@ def render(c: dict, prefix: str, others: list[dict], claims: tuple[str, str] | N
         conclusion(c),
         "## Accuracy on the test period",
         accuracy_table(c),
-        f"![Theil's U per model](img/{prefix}-theil_u.png)",
-        f"![Forecasts on the test period](img/{prefix}-predictions.png)",
+        f"![Theil's U - 1 of every seed of every model, and of the baselines: below 0 beats "
+        f"persistence](img/{prefix}-theil_u.png)",
+        f"![Each model's error minus persistence's over the test days, and the month around the "
+        f"largest move, where the forecasts make each move a day late](img/{prefix}-predictions.png)",
         "## Are the differences significant?",
         pairs_table(c),
         f"A negative statistic means the first model's squared errors are smaller. {holm_note(c)}; "

@@ -15,7 +15,8 @@ A run writes results/<run-name>/: config.json, metrics.json (stage 3's schema: p
 and std, baselines), predictions.csv, history.json, predictions.png, loss_curve.png, model.pt,
 preprocessing.json, saliency_by_lag.png (which days the forecast's gradient points at, for
 either architecture) and, for the transformer, attention_cross.png, attention_by_lag.png and
-attention_encoder.png.
+attention_encoder.png. Unless --no-tensorboard, tensorboard/ holds the live curves
+(`tensorboard --logdir results`): each seed's loss/train, loss/val and lr by epoch.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from shared.prices.data import load_dataset
 from shared.prices.runs import SeedRuns
 from shared.runtime import devices, files, parallel
 from shared.runtime.config import parse_stage_args
+from shared.runtime.curves import event_writer
 from shared.runtime.errors import UserError, run_main
 
 
@@ -55,7 +57,8 @@ def as_steps(y: np.ndarray) -> np.ndarray:
     return y.reshape(len(y), -1)
 
 
-def train_one_seed(cfg: ForecastConfig, data: windows.Dataset, seed: int, rt: parallel.Runtime):
+def train_one_seed(cfg: ForecastConfig, data: windows.Dataset, seed: int, rt: parallel.Runtime,
+                   curves):
     device = rt.device
     devices.seed_everything(seed)
     model = build_model(cfg.model_config(len(data.features))).to(device)
@@ -97,6 +100,9 @@ def train_one_seed(cfg: ForecastConfig, data: windows.Dataset, seed: int, rt: pa
         history["loss"].append(total / seen)
         history["val_loss"].append(val_loss)
         history["lr"].append(optimizer.param_groups[0]["lr"])
+        for tag, value in (("loss/train", history["loss"][-1]), ("loss/val", val_loss),
+                           ("lr", history["lr"][-1])):  # one curve per seed, by epoch
+            curves.scalar(f"{tag}/seed-{seed}", value, epoch + 1)
         rt.print(f"epoch {epoch + 1}/{cfg.epochs}: loss {history['loss'][-1]:.4f}, val_loss "
                  f"{val_loss:.4f}, {seconds[-1]:.2f}s")
         if val_loss < best[0]:  # early stopping on validation only; keep the best weights
@@ -129,10 +135,11 @@ def main(argv=None) -> dict:
         files.write_json(out / "config.json", {**dataclasses.asdict(cfg), "smoke": args.smoke})
 
     runs = SeedRuns(data, cfg.ticker)
+    curves = event_writer(out, cfg.tensorboard, rt.main)  # a no-op with --no-tensorboard
     for i in range(cfg.seeds):
         seed = cfg.seed + i
         rt.print(f"--- seed {seed} ({i + 1}/{cfg.seeds}) ---")
-        model, history, seconds, best_epoch = train_one_seed(cfg, data, seed, rt)
+        model, history, seconds, best_epoch = train_one_seed(cfg, data, seed, rt, curves)
         if not rt.main:  # rank 0 alone scores, plots and writes the results
             continue
         with torch.no_grad():
@@ -141,6 +148,7 @@ def main(argv=None) -> dict:
         runs.add(seed, model, data.to_price(predict(model, data.val.x, device), data.val),
                  data.to_price(predict(model, data.test.x, device), data.test),  # (n, horizon)
                  history, seconds, best_epoch, latency)
+    curves.close()
     rt.close()
     if not rt.main:
         return {}

@@ -81,9 +81,12 @@ def main(argv=None) -> dict[str, np.ndarray]:
                    for row in weights]
             print("most attended: " + ", ".join(f"{a} -> {b}" for a, b in zip(labels, top, strict=True)))
             print()
+    # White: an even spread over the keys a word may see (1/6, or 1/(i + 1) under the mask).
     path = plotting.plot_heatmaps(maps, Path(args.out_dir) / "self_attention.png",
                                   f"self-attention over \"{' '.join(WORDS)}\"",
-                                  "key (looked at)", "query (looking)", xticks=labels, yticks=labels)
+                                  "key (looked at)", "query (looking)", xticks=labels, yticks=labels,
+                                  even=True,
+                                  masks={"grammar, causal mask": attention.causal_mask(len(WORDS))})
     print(f"plot written to {path}")
     return maps
 

@@ -95,7 +95,7 @@ def main(argv=None) -> dict[str, np.ndarray]:
     maps["mean of the heads (nn.MultiheadAttention's default weights)"] = weights.mean(axis=0)
     path = plotting.plot_heatmaps(maps, Path(args.out_dir) / "multi_head.png",
                                   "two hand-made heads, one layer", "key (looked at)",
-                                  "query (looking)", xticks=labels, yticks=labels)
+                                  "query (looking)", xticks=labels, yticks=labels, even=True)
     print(f"plot written to {path}")
     return {"output": out, "weights": weights}
 

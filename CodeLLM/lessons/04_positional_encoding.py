@@ -98,7 +98,7 @@ def main(argv=None) -> np.ndarray:
     series = {f"seen from position {c}": [table[c] @ table[c + k] for k in lags] for c in centres}
     plotting.plot_lines(lags, series, out / "positional_similarity.png",
                         "PE[p] . PE[p + k]: the curves coincide, only the offset matters",
-                        "offset k", "dot product")
+                        "offset k", "dot product", distinct=True)
     print(f"plots written to {out}")
     return table
 

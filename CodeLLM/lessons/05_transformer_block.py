@@ -86,15 +86,20 @@ def main(argv=None) -> dict[str, float]:
         if mask is None:  # the heatmaps compare the first two cases
             maps[f"{name}: original order"] = weights[0]
             maps[f"{name}: shuffled, put back"] = back[0]
-            maps[f"{name}: |difference|"] = np.abs(weights[0] - back[0])
+            change = back[0] - weights[0]
+            maps[f"{name}: shuffled minus original\n(largest |change| {np.abs(change).max():.0e})"] = change
     pooled = np.abs(attention.transformer_block(x, params)[0].mean(axis=0)
                     - attention.transformer_block(x[perm], params)[0].mean(axis=0)).max()
     print(f"\nwithout positions, the mean over tokens changes only by rounding ({pooled:.1e}): the block "
           "sees a bag of vectors")
+    # The weights on a scale centred on an even spread (1 / tokens); the changes on their own
+    # scale, centred on 0: a change of 0.1 would vanish on the weights' scale.
     path = plotting.plot_heatmaps(
         maps, Path(args.out_dir) / "block_permutation.png",
         "head 1 weights; the shuffled run put back in the original order", "key token",
-        "query token", xticks=labels, yticks=labels, columns=3)
+        "query token", xticks=labels, yticks=labels, columns=3, even=True,
+        differences=tuple(name for name in maps if "minus" in name),
+        difference_label="change in weight: shuffled run minus original (0: none)")
     print(f"plot written to {path}")
     return differences
 

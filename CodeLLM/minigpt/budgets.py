@@ -59,13 +59,15 @@ class BudgetConfig:
                                    "for both models (the final scores use all of it)")
     device: str = opt("cpu", "where the runs train; the budgets are CPU budgets, and a GPU's "
                              "figures go to a run folder of their own", choices=["cpu", "cuda", "mps"])
+    tensorboard: bool = opt(True, "each run writes TensorBoard event files into its folder "
+                                  "(runs/<run>/tensorboard/: `tensorboard --logdir runs` compares them)")
     out_dir: str = opt(str(STAGE_DIR / "results"), "folder that holds one sub-folder per run", metavar="DIR")
     run_name: str | None = opt(None, "sub-folder of --out-dir (default: budgets, smoke-budgets, "
                                      "or budgets-<device> off the CPU)")
 
 
-# --smoke: the train scripts' own tiny models (their --smoke), for 3 and 6 seconds.
-SMOKE_OVERRIDES = dict(budgets=[0.05, 0.1], eval_tokens=4_000)
+# --smoke: the train scripts' own tiny models (their --smoke), for 3 and 6 seconds, no live curves.
+SMOKE_OVERRIDES = dict(budgets=[0.05, 0.1], eval_tokens=4_000, tensorboard=False)
 
 
 def default_run_name(cfg: BudgetConfig, smoke: bool) -> str:
@@ -109,7 +111,7 @@ def experiment(cfg: BudgetConfig, smoke: bool) -> dict:
                          *(["--smoke"] if smoke else [])]
                 name = run_name(model, corpus, secs)
                 runs[name] = launch(script, flags, runs_dir, name, f"[{len(runs) + 1}/{total}] "
-                                    f"{label}, {CORPUS_NAMES[corpus]}, {secs:g} s")
+                                    f"{label}, {CORPUS_NAMES[corpus]}, {secs:g} s", cfg.tensorboard)
     comparisons = []
     for corpus in cfg.corpora:
         for minutes in budgets:

@@ -35,10 +35,13 @@ KEPT = ("params", "steps", "best_step", "train_seconds", "tokens_per_second", "t
         "test_block_chars", "test_text_sha256", "test_uniform_bits_per_char", "model_config")
 
 
-def launch(script: Path, flags: list[str], out_dir: Path, name: str, label: str) -> dict:
+def launch(script: Path, flags: list[str], out_dir: Path, name: str, label: str,
+           curves: bool = True) -> dict:
     """Run `script` with `flags` into `out_dir/name` and return the part of its metrics.json
     that the experiments use (KEPT), with the run's wall time. Reuses a finished run of the same
-    flags; resumes one that was interrupted."""
+    flags; resumes one that was interrupted. `curves` False passes --no-tensorboard: no event
+    files in the run's folder (they change no result, so they are not part of the flags that
+    decide whether a finished run is reused)."""
     run = out_dir / name
     flags = [str(f) for f in flags]
     asked = {"script": script.relative_to(STAGE_DIR.parents[1]).as_posix(), "flags": flags}
@@ -55,7 +58,7 @@ def launch(script: Path, flags: list[str], out_dir: Path, name: str, label: str)
         files.write_json(record, asked)
     print(f"\n=== {label}{' (resumed)' if resume else ''} ===", flush=True)
     command = [sys.executable, str(script), *flags, *resume, "--out-dir", str(out_dir),
-               "--run-name", name]
+               "--run-name", name, *([] if curves else ["--no-tensorboard"])]
     started = time.perf_counter()
     status = subprocess.run(command).returncode
     if status == 130:  # Ctrl-C: the run saved last.pt; the same command continues it

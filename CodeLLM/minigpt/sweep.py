@@ -59,13 +59,16 @@ class SweepConfig:
     corpus: str = opt("tiny", "training text", choices=["tiny", "full"])
     seed: int = opt(1337, "the seed of every run")
     device: str = opt("cpu", "where the runs train", choices=["cpu", "cuda", "mps"])
+    tensorboard: bool = opt(True, "each run writes TensorBoard event files into its folder "
+                                  "(runs/<run>/tensorboard/: `tensorboard --logdir runs` compares them)")
     out_dir: str = opt(str(STAGE_DIR / "results"), "folder that holds one sub-folder per run", metavar="DIR")
     run_name: str | None = opt(None, "sub-folder of --out-dir (default: sweep, or smoke-sweep)")
 
 
-# --smoke: train.py's own tiny settings (its --smoke) around a centre of 1 block, 2 heads, width 32.
+# --smoke: train.py's own tiny settings (its --smoke) around a centre of 1 block, 2 heads, width 32;
+# no live curves.
 SMOKE_OVERRIDES = dict(heads=[1, 2], layers=[1, 2], widths=[16, 32], centre_heads=2, centre_layers=1,
-                       centre_width=32, budget=0.05)
+                       centre_width=32, budget=0.05, tensorboard=False)
 
 
 def default_run_name(cfg: SweepConfig, smoke: bool) -> str:
@@ -122,7 +125,8 @@ def experiment(cfg: SweepConfig, smoke: bool) -> dict:
                  "--n-layer", layers, "--heads", heads, "--d-model", width, "--device", cfg.device,
                  *(["--smoke"] if smoke else [])]
         runs[name_of(shape)] = launch(GPT_SCRIPT, flags, out / "runs", name_of(shape),
-                                      f"[{k}/{len(found)}] {layers} blocks x {heads} heads, width {width}")
+                                      f"[{k}/{len(found)}] {layers} blocks x {heads} heads, width {width}",
+                                      cfg.tensorboard)
     chosen = min(runs, key=lambda n: runs[n]["val_bits_per_char"])
     rows = []
     for shape in found:

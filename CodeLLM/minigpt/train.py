@@ -12,7 +12,8 @@ text, loop and metrics, so its bits per character sit beside the RNNs' in docs/l
 
 A run writes results/<run-name>/: config.json, metrics.json (validation and test loss and bits
 per character, params, tokens per second, achieved FLOP/s and its fraction of the machine's
-matrix-multiply peak), history.json, loss_curve.png, sample.txt, best.pt and last.pt.
+matrix-multiply peak), history.json, loss_curve.png, sample.txt, best.pt, last.pt and tensorboard/
+(live curves: `tensorboard --logdir results`; --no-tensorboard skips them).
 """
 
 from __future__ import annotations

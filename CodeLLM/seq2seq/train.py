@@ -9,13 +9,15 @@ held-out test set and score whole sequences.
 Each default run takes a few minutes on a 2-core CPU. A run writes results/<run-name>/
 (default seq2seq-<task>): config.json, metrics.json (test_exact_match, test_token_accuracy,
 val_exact_match, params, train_seconds, ...), loss_curve.png, attention.png (cross-attention of
-a few test examples) and model.pt. Exact match counts outputs right in every token (and in
-length); token accuracy counts target tokens, <eos> included, predicted right at their position.
+a few test examples), model.pt and tensorboard/ (live curves; --no-tensorboard skips them).
+Exact match counts outputs right in every token (and in length); token accuracy counts target
+tokens, <eos> included, predicted right at their position.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
 from pathlib import Path
 
@@ -30,6 +32,7 @@ from model import Seq2SeqTransformer
 from shared import plotting
 from shared.runtime import devices, files, parallel
 from shared.runtime.config import parse_stage_args
+from shared.runtime.curves import event_writer
 from shared.runtime.errors import UserError, run_main
 from shared.runtime.schedule import learning_rate
 
@@ -79,10 +82,13 @@ def evaluate(model, src: torch.Tensor, tgt: torch.Tensor, device, batch_size: in
             "predicted": predicted}
 
 
-def train(cfg: Seq2SeqConfig, data: TaskData, rt: parallel.Runtime, build=None):
+def train(cfg: Seq2SeqConfig, data: TaskData, rt: parallel.Runtime, build=None, curves=None):
     """Train a fresh model with cfg's budget; keep the weights of the best validation pass.
     `build()` makes the model (default: the transformer of cfg; why_attention.py passes the
-    recurrent ones), after the seed is set so that its weights follow cfg.seed."""
+    recurrent ones), after the seed is set so that its weights follow cfg.seed. `curves` (a
+    shared.runtime.curves writer) gets the losses as they come; why_attention.py's many inner
+    runs pass none."""
+    curves = curves or event_writer("", enabled=False)
     device = rt.device
     devices.seed_everything(cfg.seed)
     model = (build() if build else Seq2SeqTransformer(**cfg.model_config(data))).to(device)
@@ -112,6 +118,8 @@ def train(cfg: Seq2SeqConfig, data: TaskData, rt: parallel.Runtime, build=None):
         if done % log_every == 0 or done == cfg.steps:
             history["step"].append(done)
             history["train_loss"].append(sum(running) / len(running))  # mean since the last point
+            curves.scalar("loss/train", history["train_loss"][-1], done)
+            curves.scalar("learning_rate", optimizer.param_groups[0]["lr"], done)
             running = []
         if done % cfg.eval_every and done != cfg.steps:
             continue
@@ -120,6 +128,8 @@ def train(cfg: Seq2SeqConfig, data: TaskData, rt: parallel.Runtime, build=None):
         history["val_step"].append(done)
         history["val_loss"].append(val["loss"])
         history["val_exact_match"].append(val["exact_match"])
+        curves.scalar("loss/val", val["loss"], done)
+        curves.scalar("exact_match/val", val["exact_match"], done)
         rt.print(f"step {done}/{cfg.steps}: loss {history['train_loss'][-1]:.4f}, val_loss "
                  f"{val['loss']:.4f}, val exact match {val['exact_match']:.1%}, "
                  f"{time.perf_counter() - started:.0f}s")
@@ -168,6 +178,18 @@ def plot_attention(model, data: TaskData, src: torch.Tensor, indices: list[int],
     fig.savefig(path)
     plt.close(fig)
     return path
+
+
+def draw_loss_curve(metrics: dict, outputs: int, path: Path) -> Path:
+    """loss_curve.png from a run's metrics.json (which holds its history), so that --report
+    redraws the reference runs' figures without training: the losses, the checkpoint validation
+    chose (most exact matches, then the lower loss) ringed, and a uniform guess over the
+    decoder's `outputs` tokens (log of their number, in nats) for scale."""
+    return plotting.plot_loss_curves(
+        metrics["history"], path, title=f"seq2seq {metrics['task']}",
+        ylabel="cross-entropy (nats per token)",
+        baselines={f"uniform guess over {outputs} output tokens": math.log(outputs)},
+        best_step=metrics["best_step"], best_label="chosen checkpoint")
 
 
 def examples(data: TaskData, predicted: torch.Tensor, shown: int = 6, wrong: int = 3) -> list[dict]:
@@ -219,6 +241,13 @@ def report(check: bool = False, results_dir: Path = STAGE_DIR / "results", page:
     `make docs`, which runs this one, refreshes both), or with `check`, exit status 1 if stale."""
     import why_attention  # here, not at the top: it imports this module
 
+    if not check:  # the figures follow the code, like the text: no training needed
+        for task in TASKS:
+            run = results_dir / f"reference-seq2seq-{task}"
+            if (run / "metrics.json").is_file():
+                # The task fixes the target vocabulary, whatever the number of examples.
+                outputs = len(make_data(task, 1, 1, 1).target_vocab)
+                draw_loss_curve(files.read_json(run / "metrics.json"), outputs, run / "loss_curve.png")
     sections = {SECTION: results_section(results_dir)}
     if f"<!-- begin: {why_attention.SECTION} -->" in Path(page).read_text(encoding="utf-8"):
         sections[why_attention.SECTION] = why_attention.section(results_dir)
@@ -257,7 +286,9 @@ def run(argv) -> dict:
     rt.print(f"{cfg.task}: {len(data.train):,} train / {len(data.val):,} val / {len(data.test):,} "
              f"test examples, {cfg.steps:,} steps on {rt.describe()}")
 
-    model, history, best_step, seconds = train(cfg, data, rt)
+    curves = event_writer(out, cfg.tensorboard, rt.main)  # live curves in <run>/tensorboard/
+    model, history, best_step, seconds = train(cfg, data, rt, curves=curves)
+    curves.close()
     rt.close()  # the processes part here: rank 0 alone scores, plots and writes the results
     if not rt.main:
         return {}
@@ -283,8 +314,7 @@ def run(argv) -> dict:
           f"{test['token_accuracy']:.2%} ({len(data.test):,} held-out examples); "
           f"{metrics['params']:,} params, trained in {seconds:.0f}s")
 
-    plotting.plot_loss_curves(history, out / "loss_curve.png", title=f"seq2seq {cfg.task}",
-                              ylabel="cross-entropy (nats per token)")
+    draw_loss_curve(metrics, len(data.target_vocab), out / "loss_curve.png")
     plot_attention(model, data, test_src, pick_examples(data.test), device, out / "attention.png",
                    f"{cfg.task}: cross-attention on held-out test examples")
     files.save_checkpoint(out / "model.pt", {

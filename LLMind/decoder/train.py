@@ -13,8 +13,9 @@ A run writes results/<run-name>/: config.json, zero_shot.json (the pretrained mo
 samples, kept for --resume), metrics.json (test bits/char before and after fine-tuning with the
 per-block nats docs/language-models.md pairs, the learning curve, parameter counts and sizes,
 times and memory, samples), samples.md, learning_curve.png, adapter/ (the LoRA weights alone,
-adapter_model.safetensors, with base.json naming the model they belong to) and checkpoint/ (for
---resume). Nothing is chosen on the test text: --steps is fixed before the run.
+adapter_model.safetensors, with base.json naming the model they belong to), checkpoint/ (for
+--resume) and tensorboard/ (live curves; --no-tensorboard skips them). Nothing is chosen on
+the test text: --steps is fixed before the run.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from config import SMOKE_OVERRIDES, DecoderConfig
 from shared.lm import text
 from shared.runtime import devices, files, parallel
 from shared.runtime.config import parse_stage_args
+from shared.runtime.curves import event_writer
 from shared.runtime.errors import UserError, run_main
 from shared.runtime.schedule import learning_rate
 
@@ -140,6 +142,11 @@ def fine_tune(lm, tokenizer, train_ids, curve_text, cfg, out: Path, base: dict, 
                                            "rng": torch.get_rng_state()})  # LoRA's dropout masks
 
     budget = 60.0 * cfg.minutes
+    # Live curves in <run>/tensorboard/: the training loss and learning rate every step, the
+    # curve text's bits per character at every curve point (--no-tensorboard: none)
+    curves = event_writer(out, cfg.tensorboard)
+    if not resume:
+        curves.scalar("bits_per_char/curve_text", start_point["bits_per_char"], 0)
     net = torch.compile(lm) if cfg.compile else lm  # the module to train; `lm` to score and save
     micro = cfg.batch_size // cfg.grad_accum
     bar = tqdm(total=cfg.steps, initial=step, desc="LoRA fine-tune", unit="step", dynamic_ncols=True,
@@ -165,6 +172,8 @@ def fine_tune(lm, tokenizer, train_ids, curve_text, cfg, out: Path, base: dict, 
             step += 1
             seconds += time.perf_counter() - started  # training only: the curve's scoring is not counted
             losses.append(round(loss.item(), 4))
+            curves.scalar("loss/train", loss.item(), step)
+            curves.scalar("learning_rate", optimizer.param_groups[0]["lr"], step)
             if step == 1 and seconds >= budget:
                 raise UserError(f"--minutes {cfg.minutes:g} is less than one fine-tuning step "
                                 f"({seconds:.1f} s here); give at least {seconds / 30:.2f}")
@@ -172,17 +181,20 @@ def fine_tune(lm, tokenizer, train_ids, curve_text, cfg, out: Path, base: dict, 
             bar.set_postfix(loss=f"{loss.item():.3f}")
             if step % cfg.curve_every == 0 or step == cfg.steps or seconds >= budget:
                 curve.append(curve_point(lm, tokenizer, curve_text, cfg, device, step, seconds))
+                curves.scalar("bits_per_char/curve_text", curve[-1]["bits_per_char"], step)
                 bar.write(f"step {step:4d} | train loss {loss.item():.3f} nats/token | curve text "
                           f"{curve[-1]['bits_per_char']:.3f} bits/char | {seconds:.0f} s")
                 save()
                 lm.train()
     except KeyboardInterrupt:
         save()
+        curves.close()
         bar.close()
         print(f"\ninterrupted at step {step}; saved {ckpt_dir}. To continue, run the same command "
               "again with --resume")
         sys.exit(130)
     bar.close()
+    curves.close()
     return {"lm": lm, "steps_done": step, "train_seconds": seconds, "curve": curve, "losses": losses,
             "stopped_by": "steps" if step >= cfg.steps else "minutes"}
 

@@ -12,7 +12,8 @@ through time:
     run = fit(model, optimizer, train_ids, val_ids, cfg, out, identity, ckpt, device)
 
 `cfg` is the stage's settings dataclass; it must have the fields used below (batch_size,
-seq_len, lr, warmup_steps, max_steps, time_budget, grad_clip, eval_interval, eval_tokens, model).
+seq_len, lr, warmup_steps, max_steps, time_budget, grad_clip, eval_interval, eval_tokens, model,
+and RuntimeConfig's, tensorboard among them: the live curves of shared.runtime.curves).
 `identity` is what a checkpoint must match to be resumed (model config, vocabulary). The
 evaluations and final scores follow shared.lm.scoring.
 
@@ -37,6 +38,7 @@ from shared.lm.sampling import generate
 from shared.lm.scoring import CONTEXT, SCORE_STREAMS, block_metrics, evaluate, token_nats
 from shared.lm.tokens import CharData
 from shared.runtime import devices, files
+from shared.runtime.curves import event_writer
 from shared.runtime.errors import UserError
 from shared.runtime.schedule import budget_progress, learning_rate, more_steps
 
@@ -99,7 +101,8 @@ def fit(model, optimizer, train_ids: torch.Tensor, val_ids: torch.Tensor, cfg, o
     `rt` is the shared.parallel runtime: under torchrun each process trains on its share of
     every batch's streams, DDP averages the gradients, and rank 0 alone writes checkpoints.
     `ckpt` (from `resume_checkpoint`) continues a run. Returns the history (losses per step
-    and per evaluation) and the training time.
+    and per evaluation) and the training time. With `cfg.tensorboard` rank 0 also writes the
+    curves as TensorBoard event files into `out/tensorboard/` as it goes (shared.runtime.curves).
     """
     history = {"step": [], "train_loss": [], "val_step": [], "val_loss": []}
     parts = split_batch(rt, cfg.batch_size, cfg.grad_accum)
@@ -133,6 +136,7 @@ def fit(model, optimizer, train_ids: torch.Tensor, val_ids: torch.Tensor, cfg, o
                 "train_seconds": train_seconds, "rng": torch.get_rng_state()})
 
     net = rt.prepare(model, cfg.compile)  # the module to train with; `model` to evaluate and save
+    curves = event_writer(out, cfg.tensorboard, rt.main)  # live curves (no-op when off)
     chunks = steps_per_epoch(len(train_ids), cfg.batch_size, cfg.seq_len)
     tokens_per_step = cfg.batch_size * cfg.seq_len
     epoch, inputs, targets = -1, None, None
@@ -174,6 +178,8 @@ def fit(model, optimizer, train_ids: torch.Tensor, val_ids: torch.Tensor, cfg, o
             batch_loss = rt.sum(share)
             history["step"].append(step)
             history["train_loss"].append(round(batch_loss, 5))
+            curves.scalar("loss/train", batch_loss, step)
+            curves.scalar("learning_rate", optimizer.param_groups[0]["lr"], step)
             bar.update(1)
             bar.set_postfix(loss=f"{batch_loss:.3f}",
                             best_val=f"{best_val:.3f}" if best_val < math.inf else "-")
@@ -185,6 +191,8 @@ def fit(model, optimizer, train_ids: torch.Tensor, val_ids: torch.Tensor, cfg, o
                                                cfg.seq_len, rt.device)
                 history["val_step"].append(step)
                 history["val_loss"].append(round(val_nats / val_n, 5))
+                curves.scalar("loss/val", val_nats / val_n, step)
+                curves.scalar("bits_per_token/val", val_nats / val_n / math.log(2), step)
                 if val_nats / val_n < best_val:
                     best_val = val_nats / val_n
                     save(out / "best.pt")
@@ -195,6 +203,7 @@ def fit(model, optimizer, train_ids: torch.Tensor, val_ids: torch.Tensor, cfg, o
                 started = time.perf_counter()
     except KeyboardInterrupt:
         train_seconds = seconds
+        curves.close()
         if rt.main:
             save(out / "last.pt", together=not rt.distributed)
             bar.close()
@@ -202,6 +211,7 @@ def fit(model, optimizer, train_ids: torch.Tensor, val_ids: torch.Tensor, cfg, o
                   "same command again with --resume")
         sys.exit(130)
     bar.close()
+    curves.close()
     return {"history": history, "train_seconds": train_seconds, "processes": rt.world,
             "dtype": str(rt.dtype).removeprefix("torch.")}
 
@@ -241,14 +251,7 @@ def finish(model, data: CharData, run: dict, cfg, out: Path, device, title: str)
     })
     files.write_json(out / "metrics.json", result)
     files.write_json(out / "history.json", history)
-    plotting.plot_loss_curves(history, out / "loss_curve.png",
-                              title=f"{title}: loss per character",
-                              ylabel="loss (nats per character)",
-                              baselines={"uniform": result["val_uniform_loss"],
-                                         "bigram (counts)": result["val_bigram_counts_loss"]},
-                              val_label=f"validation (first {cfg.eval_tokens:,} chars)",
-                              points={"best checkpoint, whole validation":
-                                      (result["best_step"], result["val_loss"])})
+    draw_loss_curve(out, f"{title}: loss per character")
     prompt = CONTEXT if CONTEXT in vocab.index else vocab.chars[1]
     generator = torch.Generator().manual_seed(cfg.seed)
     sample = vocab.decode(generate(model, vocab.encode(prompt), cfg.sample_length,
@@ -261,3 +264,28 @@ def finish(model, data: CharData, run: dict, cfg, out: Path, device, title: str)
           f"{result['tokens_per_second']:,.0f} chars/s")
     print(f"results in {out}\n--- sample (temperature {cfg.temperature}) ---\n{sample}")
     return result
+
+
+def draw_loss_curve(run: Path, title: str) -> Path:
+    """<run>/loss_curve.png from the files the run wrote (history.json, metrics.json,
+    config.json), so that a report script redraws a committed run's figure without training it
+    again. The training loss, the interval validation losses with the lowest ringed (best.pt),
+    the best checkpoint's score on the whole validation text, and two levels a model must beat
+    there: a uniform guess over the vocabulary (log V nats) and the counted baseline (bigram
+    for characters, unigram for word tokens)."""
+    history = files.read_json(run / "history.json")
+    m = files.read_json(run / "metrics.json")
+    config = files.read_json(run / "config.json")
+    if "val_uniform_loss" in m:  # a character model (shared.lm.loop.finish, TinyLLM)
+        unit = "character"
+        levels = {f"uniform guess over {m['vocab_size']} characters": m["val_uniform_loss"],
+                  "bigram (counts)": m["val_bigram_counts_loss"]}
+    else:  # a word model (SmaLLM): nats per token, <unk> one token
+        unit = "token"
+        levels = {f"uniform guess over {m['vocab_size']:,} tokens": math.log(m["val_uniform_perplexity"]),
+                  "unigram (counts)": math.log(m["val_unigram_counts_perplexity"])}
+    return plotting.plot_loss_curves(
+        history, run / "loss_curve.png", title=title, ylabel=f"loss (nats per {unit})",
+        baselines=levels, val_label=f"validation (first {config['eval_tokens']:,} {unit}s)",
+        points={"best checkpoint, whole validation": (m["best_step"], m["val_loss"])},
+        mark_best=True)

@@ -18,15 +18,44 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from shared import plotting
-from shared.prices import forecast
+from shared.prices import forecast, plots
 from shared.runtime import files
 
 
 def first_day(closes: np.ndarray) -> np.ndarray:
     """Forecast closes (n,) or (n, horizon) -> the first forecast day's, (n,)."""
     return closes if closes.ndim == 1 else closes[:, 0]
+
+
+def draw_predictions(run: Path, label: str, ticker: str) -> Path:
+    """predictions.png of a saved run, from its predictions.csv and metrics.json alone (so a
+    report can redraw it without training): the kept seed's error and the ridge's against
+    persistence's, and the month around the largest move."""
+    frame, m = pd.read_csv(run / "predictions.csv"), files.read_json(run / "metrics.json")
+    seed = m["selected_seed"]
+    forecasts = {f"{label} (seed {seed}, best on validation)": frame[f"seed_{seed}"].to_numpy()}
+    if "ridge" in frame:
+        forecasts["ridge (linear baseline)"] = frame["ridge"].to_numpy()
+    return plots.plot_against_persistence(
+        frame["date"], frame["actual"].to_numpy(), frame["prev_close"].to_numpy(), forecasts,
+        run / "predictions.png", title=f"{ticker} test period: does the next-day forecast beat "
+                                       "tomorrow = today?", muted=("ridge (linear baseline)",))
+
+
+def draw_loss_curve(run: Path, title: str) -> Path:
+    """loss_curve.png of a saved run, from its history.json and metrics.json alone: the kept
+    seed's loss per epoch, with the epoch early stopping kept (best on validation) marked."""
+    history, m = files.read_json(run / "history.json")["seeds"], files.read_json(run / "metrics.json")
+    index = next(i for i, s in enumerate(m["per_seed"]) if s["seed"] == m["selected_seed"])
+    chosen, epochs = history[index], list(range(1, len(history[index]["loss"]) + 1))
+    return plotting.plot_loss_curves(
+        {"step": epochs, "train_loss": chosen["loss"], "val_step": epochs, "val_loss": chosen["val_loss"]},
+        run / "loss_curve.png", xlabel="epoch", title=f"{title}: loss per epoch (seed {m['selected_seed']})",
+        ylabel=f"MSE of the scaled {m['target']}", best_step=m["per_seed"][index]["best_epoch"],
+        best_label="kept (best on validation)")
 
 
 def spread(value, fmt: str = "{:.3f}") -> str:
@@ -118,19 +147,8 @@ class SeedRuns:
         baselines = {k: v for k, v in self.baseline_test_preds.items() if k != "persistence"}
         files.write_csv(out / "predictions.csv",  # prev_close is persistence's forecast
                         forecast.predictions_frame(self.data.test, {**baselines, **self.test_preds}))
-        seed = self.best[0]["seed"]
-        plotting.plot_forecast(self.data.test.dates, self.data.test.close,
-                               {f"{label} (seed {seed})": self.best[2],
-                                "persistence (tomorrow = today)": self.data.test.prev_close},
-                               out / "predictions.png",
-                               title=f"{self.ticker} test period: next-day close")
-        chosen = self.histories[self.best[3]]
-        epochs = list(range(1, len(chosen["loss"]) + 1))
-        plotting.plot_loss_curves({"step": epochs, "train_loss": chosen["loss"], "val_step": epochs,
-                                   "val_loss": chosen["val_loss"]},
-                                  out / "loss_curve.png", xlabel="epoch",
-                                  title=f"{title}: loss per epoch (seed {seed})",
-                                  ylabel=f"MSE of the scaled {self.data.target}")
+        draw_predictions(out, label, self.ticker)  # from the files just written, as a report redraws it
+        draw_loss_curve(out, title)
         p, r = result["baselines"]["persistence"], result["baselines"]["ridge"]
         print(f"\ntest RMSE {result['test_rmse_mean']:.2f} +- {spread(result['test_rmse_std'], '{:.2f}')} "
               f"(persistence {p['test_rmse']:.2f}) | Theil's U {result['test_theil_u_mean']:.3f} "
