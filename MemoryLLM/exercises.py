@@ -81,7 +81,7 @@ EXERCISES = [
                           metric("ex3-big", "val_directional_accuracy_mean"), digits=0,
                           percent=True)),
         solution="No better: Theil's U stays at about 1 and the direction is right about half "
-                 "the time, a coin's rate. More capacity helps when there is a pattern too "
+                 "the time, no better than chance. More capacity helps when there is a pattern too "
                  "complex for the small model; here there is almost no pattern, and early stopping "
                  "on the validation loss keeps the big model from memorising noise, so it ends "
                  "where the small one does.",
