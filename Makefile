@@ -68,4 +68,4 @@ lint: setup
 	$(PY) -m ruff check .
 
 clean:
-	rm -rf .cache .pytest_cache */results/smoke-* results/smoke-*
+	rm -rf .cache .pytest_cache */results/smoke-* */*/results/smoke-* results/smoke-*

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from CodeLLM.compare import report as compare_report
 
+from shared.lm import loop
 from shared.runtime import files
 from shared.runtime.errors import UserError
 
@@ -97,11 +98,20 @@ def minigpt_page() -> dict[str, str]:
     return {"minigpt": minigpt(m, (GPT_RUN / "sample.txt").read_text(encoding="utf-8"))}
 
 
+def redraw() -> None:
+    """The mini-GPT reference run's loss_curve.png from its history.json and metrics.json, with
+    the title train.py gives it: the figure follows the plotting code, like the text."""
+    if (GPT_RUN / "history.json").is_file() and (GPT_RUN / "metrics.json").is_file():
+        loop.draw_loss_curve(GPT_RUN, "CodeLLM mini-GPT: loss per character")
+
+
 PAGES = {"README.md": readme, "compare/README.md": compare_page, "minigpt/README.md": minigpt_page}
 
 
 def main(argv=None) -> int:
     args = reporting.report_parser(__doc__).parse_args(argv)
+    if not args.check:
+        redraw()
     return max(reporting.write_report(STAGE_DIR / page, sections, check=args.check)
                for page, sections in PAGES.items())
 

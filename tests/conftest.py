@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import subprocess
@@ -68,6 +69,26 @@ def assert_one_line_error(proc: subprocess.CompletedProcess, *fragments: str) ->
     assert len(lines) == 1 and lines[0].startswith("error: "), proc.stderr[-2000:]
     for fragment in fragments:
         assert fragment in lines[0], (fragment, lines[0])
+
+
+def assert_user_error(script: str, *args, fragments: tuple[str, ...] = ()) -> str:
+    """`<script>`'s main(args) called in this process must stop with a UserError whose one-line
+    message holds every fragment; returns the message. Cheaper than run_script for the many
+    bad-input checks, because the heavy imports (torch, TensorFlow, transformers) happen once
+    per worker instead of once per check. How run_main prints that error (one line on stderr,
+    exit status 2) is checked once per script by a run_script test with assert_one_line_error."""
+    from shared.runtime.errors import UserError
+
+    path = ROOT / script
+    with project_folder(path.parent):
+        module = importlib.import_module(path.stem)
+        with pytest.raises(UserError) as err:
+            module.main([str(a) for a in args])
+    message = str(err.value)
+    assert "\n" not in message.strip(), message
+    for fragment in fragments:
+        assert fragment in message, (fragment, message)
+    return message
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import math
 import pandas as pd
 import pytest
 import torch
-from conftest import ROOT, assert_one_line_error, read_json, run_script
+from conftest import ROOT, assert_one_line_error, assert_user_error, read_json, run_script
 
 from CodeLLM import blocks
 
@@ -148,8 +148,7 @@ def test_predict_loads_the_saved_model(smoke_run, tmp_path):
     assert 500 < float(lines[2].split()[-1]) < 1200
     assert_one_line_error(run_script(PREDICT, "--run-dir", tmp_path, check=False),
                           "no model.pt")
-    assert_one_line_error(run_script(PREDICT, "--run-dir", run, "--days", "0", check=False),
-                          "--days must be at least 1")
+    assert_user_error(PREDICT, "--run-dir", run, "--days", "0", fragments=("--days must be at least 1",))
 
 
 @pytest.mark.slow
@@ -175,12 +174,14 @@ def test_multi_step_training_and_prediction(tmp_path):
 def test_bad_inputs(tmp_path):
     prices = market.load_prices().reset_index()
     prices.iloc[:400].to_csv(tmp_path / "short.csv", index=False)
+    # One case through run_main in a subprocess (one line, exit status 2), the rest in-process.
+    proc = run_script(TRAIN, "--smoke", "--csv", tmp_path / "short.csv", "--lookback", "300",
+                      "--out-dir", tmp_path, check=False)
+    assert_one_line_error(proc, "too short")
     for flags, fragment in (
-        (["--csv", tmp_path / "short.csv", "--lookback", "300"], "too short"),
         (["--csv", tmp_path / "short.csv", "--horizon", "150"], "--horizon"),
         (["--horizon", "0"], "at least 1"),
         (["--d-model", "10", "--heads", "4"], "multiple of --heads"),
         (["--ticker", "TSLA"], "not in the bundled data"),
     ):
-        proc = run_script(TRAIN, "--smoke", *flags, "--out-dir", tmp_path, check=False)
-        assert_one_line_error(proc, fragment)
+        assert_user_error(TRAIN, "--smoke", *flags, "--out-dir", tmp_path, fragments=(fragment,))

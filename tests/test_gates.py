@@ -3,7 +3,7 @@ runs CodeLLM/minigpt/recall.py), its write-up, and its bad input. The task itsel
 test_lm_recall.py."""
 
 import pytest
-from conftest import ROOT, assert_one_line_error, read_json, run_script
+from conftest import ROOT, assert_one_line_error, assert_user_error, read_json, run_script
 
 from tools.loader import load_stage_config
 
@@ -59,15 +59,20 @@ def test_committed_reference_run_is_in_the_readme():
     assert report.write_gates_section(check=True), "run `python TinyLLM/gates.py --run-name reference-gates`"
 
 
+def test_bad_input_is_one_line_before_training(tmp_path):
+    """Through run_main in a subprocess (one line, exit status 2); the other cases in-process."""
+    proc = run_script(GATES, "--distances", "300", "--out-dir", tmp_path, check=False)
+    assert_one_line_error(proc, "distance 300", "context is 256", "--gpt-context 301")
+    assert not any(tmp_path.iterdir())  # nothing was written
+
+
 @pytest.mark.parametrize("args, fragments", [
-    (["--distances", "300"], ["distance 300", "context is 256", "--gpt-context 301"]),
     (["--steps", "0"], ["--steps 0"]),
     (["--distances", "0", "5"], ["at least 1"]),
     (["--alphabet", "1"], ["--alphabet 1"]),
 ])
-def test_bad_input_is_one_line_before_training(args, fragments, tmp_path):
-    proc = run_script(GATES, *args, "--out-dir", tmp_path, check=False)
-    assert_one_line_error(proc, *fragments)
+def test_more_bad_input_stops_before_training(args, fragments, tmp_path):
+    assert_user_error(GATES, *args, "--out-dir", tmp_path, fragments=tuple(fragments))
     assert not any(tmp_path.iterdir())  # nothing was written
 
 

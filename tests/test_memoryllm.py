@@ -5,7 +5,7 @@ import math
 import shutil
 
 import pytest
-from conftest import ROOT, assert_one_line_error, read_json, run_script
+from conftest import ROOT, assert_one_line_error, assert_user_error, read_json, run_script
 
 from shared.prices import market
 
@@ -94,25 +94,24 @@ def test_predict_refuses_another_feature_set(smoke_run, tmp_path):
     (copy / "preprocessing.json").write_text(json.dumps(prep), encoding="utf-8")
     assert_one_line_error(run_script(PREDICT, "--run-dir", copy, check=False),
                           "different feature set")
-    assert_one_line_error(run_script(PREDICT, "--run-dir", tmp_path / "none", check=False),
-                          "no model.keras")
+    assert_user_error(PREDICT, "--run-dir", tmp_path / "none", fragments=("no model.keras",))
 
 
 def test_bad_price_files(tmp_path):
     (tmp_path / "cols.csv").write_text("Date,Close\n2020-01-02,1\n", encoding="utf-8")
-    assert_one_line_error(run_script(TRAIN, "--smoke", "--csv", tmp_path / "cols.csv",
-                                     "--out-dir", tmp_path, check=False), "missing column")
+    assert_user_error(TRAIN, "--smoke", "--csv", tmp_path / "cols.csv", "--out-dir", tmp_path,
+                      fragments=("missing column",))
     prices = market.load_prices().reset_index()
     prices.iloc[:120].to_csv(tmp_path / "short.csv", index=False)
-    assert_one_line_error(run_script(TRAIN, "--smoke", "--csv", tmp_path / "short.csv",
-                                     "--out-dir", tmp_path, check=False), "too short")
+    assert_user_error(TRAIN, "--smoke", "--csv", tmp_path / "short.csv", "--out-dir", tmp_path,
+                      fragments=("too short",))
     broken = prices.copy()
     broken.loc[10, "close"] = None
     broken.to_csv(tmp_path / "nan.csv", index=False)
-    assert_one_line_error(run_script(TRAIN, "--smoke", "--csv", tmp_path / "nan.csv",
-                                     "--out-dir", tmp_path, check=False), "line(s) [12]")
-    assert_one_line_error(run_script(TRAIN, "--smoke", "--ticker", "TSLA", "--out-dir", tmp_path,
-                                     check=False), "not in the bundled data")
+    assert_user_error(TRAIN, "--smoke", "--csv", tmp_path / "nan.csv", "--out-dir", tmp_path,
+                      fragments=("line(s) [12]",))
+    assert_user_error(TRAIN, "--smoke", "--ticker", "TSLA", "--out-dir", tmp_path,
+                      fragments=("not in the bundled data",))
 
 
 def test_device_gpu_without_a_gpu_is_one_line(tmp_path):

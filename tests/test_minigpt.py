@@ -5,7 +5,7 @@ import math
 
 import pytest
 import torch
-from conftest import ROOT, assert_one_line_error, read_json, run_script
+from conftest import ROOT, assert_one_line_error, assert_user_error, read_json, run_script
 from tensorboard_events import scalars
 
 from shared.lm import scoring, text
@@ -91,5 +91,5 @@ def test_sample_and_bad_input(smoke_run, tmp_path):
     assert_one_line_error(run_script(TRAIN, "--smoke", "--d-model", "30", "--heads", "4",
                                      "--out-dir", tmp_path, check=False), "multiple of --heads")
     (tmp_path / "short.txt").write_text("too short", encoding="utf-8")
-    assert_one_line_error(run_script(TRAIN, "--smoke", "--data", tmp_path / "short.txt",
-                                     "--out-dir", tmp_path, check=False), "too short")
+    assert_user_error(TRAIN, "--smoke", "--data", tmp_path / "short.txt", "--out-dir", tmp_path,
+                      fragments=("too short",))

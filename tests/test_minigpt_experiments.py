@@ -66,9 +66,9 @@ def test_budgets_smoke_trains_both_models_on_both_corpora_with_the_same_budgets(
     run, proc = budgets_smoke
     m = read_json(run / "metrics.json")
     assert (run / "budgets.png").stat().st_size > 10_000
-    assert m["settings"]["budgets"] == [0.05, 0.1] and m["settings"]["corpora"] == ["tiny", "full"]
+    assert m["settings"]["budgets"] == [0.05] and m["settings"]["corpora"] == ["tiny", "full"]
     assert set(m["runs"]) == {f"{model}-{corpus}-{s}s" for model in ("gru", "gpt")
-                              for corpus in ("tiny", "full") for s in (3, 6)}
+                              for corpus in ("tiny", "full") for s in (3,)}
     for name, r in m["runs"].items():
         budget = float(name.split("-")[-1].rstrip("s"))
         config = read_json(run / "runs" / name / "config.json")
@@ -85,7 +85,7 @@ def test_budgets_smoke_trains_both_models_on_both_corpora_with_the_same_budgets(
     assert m["runs"]["gru-full-3s"]["train_chars"] > 4 * m["runs"]["gru-tiny-3s"]["train_chars"]
     assert len({r["test_text_sha256"] for r in m["runs"].values()}) == 1
     # Every comparison is GPT minus GRU at one corpus and budget, recomputed here by hand.
-    assert len(m["comparisons"]) == 4 and len(m["data_effect"]) == 4
+    assert len(m["comparisons"]) == 2 and len(m["data_effect"]) == 2
     for c in m["comparisons"]:
         gru, gpt = (m["runs"][f"{model}-{c['corpus']}-{c['seconds']:g}s"] for model in ("gru", "gpt"))
         nats = sum(gpt["test_block_nats"]) - sum(gru["test_block_nats"])
@@ -99,7 +99,7 @@ def test_budgets_smoke_trains_both_models_on_both_corpora_with_the_same_budgets(
 def test_budgets_rerun_reuses_every_finished_run(budgets_smoke):
     run, _ = budgets_smoke
     proc = run_script(BUDGETS, "--smoke", "--out-dir", run.parent, cwd=MINIGPT)
-    assert proc.stdout.count("finished earlier, reusing") == 8
+    assert proc.stdout.count("finished earlier, reusing") == 4
     assert "===" not in proc.stdout  # nothing trained again
 
 
@@ -113,9 +113,9 @@ def test_budgets_write_up_follows_the_numbers(budgets_smoke):
             c["difference"], c["low"], c["high"] = -abs(c["high"]) - 0.1, -abs(c["high"]) - 0.2, -0.05
             c["significant"] = True
         flipped = section(m)
-    assert text.count("| 10 plays |") == 2 and text.count("| 37 plays |") == 2
+    assert text.count("| 10 plays |") == 1 and text.count("| 37 plays |") == 1
     assert f"| {m['runs']['gru-tiny-3s']['test_bits_per_char']:.3f} (" in text  # the GRU's cell
-    assert flipped.count("mini-GPT better") == 4
+    assert flipped.count("mini-GPT better") == 2
     assert "On the 10 plays the mini-GPT overtook the GRU from the 0.05 min budget" in flipped
 
 

@@ -1,6 +1,8 @@
 """Every script a user runs answers --help with its description and its flags; every train
 script takes the same common flags (the consistency the roadmap promises)."""
 
+import functools
+
 import pytest
 from conftest import run_script
 
@@ -23,16 +25,23 @@ RESUMABLE = ("TinyLLM/train.py", "SmaLLM/train.py", "CodeLLM/minigpt/train.py", 
              "LLMind/decoder/train.py")
 
 
+@functools.cache
+def help_of(script: str) -> str:
+    """`python <script> --help`, run once per script: both tests read it (a TensorFlow script
+    takes ten seconds just to import)."""
+    return run_script(script, "--help").stdout
+
+
 @pytest.mark.parametrize("script", SCRIPTS)
 def test_every_script_answers_help(script):
-    proc = run_script(script, "--help")
-    assert proc.stdout.startswith("usage:") and "options:" in proc.stdout
-    assert "-h, --help" in proc.stdout
+    text = help_of(script)
+    assert text.startswith("usage:") and "options:" in text
+    assert "-h, --help" in text
 
 
 @pytest.mark.parametrize("script", TRAIN_SCRIPTS)
 def test_train_scripts_share_the_common_flags(script):
-    help_text = run_script(script, "--help").stdout
+    help_text = help_of(script)
     expected = (COMMON_FLAGS + (() if script.startswith("MemoryLLM") else PYTORCH_FLAGS)
                 + (("--resume",) if script in RESUMABLE else ()))
     missing = [flag for flag in expected if flag not in help_text]

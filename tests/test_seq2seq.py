@@ -8,7 +8,7 @@ import math
 
 import pytest
 import torch
-from conftest import ROOT, assert_one_line_error, project_folder, read_json, run_script
+from conftest import ROOT, assert_one_line_error, assert_user_error, project_folder, read_json, run_script
 from tensorboard_events import scalars
 
 from tools.loader import load_stage_config
@@ -173,11 +173,13 @@ def test_smoke_run_writes_every_artifact(task, tmp_path):
 
 @pytest.mark.slow
 def test_bad_settings_get_one_line_errors(tmp_path):
-    for flags, fragment in ((["--d-model", "10", "--heads", "4"], "multiple of --heads"),
-                            (["--train-size", "900000", "--task", "number-words"], "distinct"),
+    # One as a subprocess (run_main prints one line, exit status 2), the others in this process.
+    proc = run_script(TRAIN, "--smoke", "--d-model", "10", "--heads", "4", "--out-dir", tmp_path,
+                      check=False)
+    assert_one_line_error(proc, "multiple of --heads")
+    for flags, fragment in ((["--train-size", "900000", "--task", "number-words"], "distinct"),
                             (["--steps", "0"], "--steps")):
-        proc = run_script(TRAIN, "--smoke", *flags, "--out-dir", tmp_path, check=False)
-        assert_one_line_error(proc, fragment)
+        assert_user_error(TRAIN, "--smoke", *flags, "--out-dir", tmp_path, fragments=(fragment,))
 
 
 def test_report_is_up_to_date_and_notices_an_edit(tmp_path):
@@ -338,12 +340,14 @@ def test_why_attention_smoke_run_writes_every_artifact(tmp_path):
 
 @pytest.mark.slow
 def test_why_attention_bad_lengths_get_one_line_errors(tmp_path):
-    for flags, fragment in ((["--reverse-train-words", "9", "--reverse-test-words", "7"],
-                             "longer than the test length"),
-                            (["--translate-test-words", "20"], "lengths must lie in"),
+    # One as a subprocess (run_main prints one line, exit status 2), the others in this process.
+    proc = run_script(WHY, "--smoke", "--reverse-train-words", "9", "--reverse-test-words", "7",
+                      "--out-dir", tmp_path, check=False)
+    assert_one_line_error(proc, "longer than the test length")
+    assert not (tmp_path / "smoke-why-attention" / "metrics.json").exists()
+    for flags, fragment in ((["--translate-test-words", "20"], "lengths must lie in"),
                             (["--models", "gru,lstm"], "--models")):
-        proc = run_script(WHY, "--smoke", *flags, "--out-dir", tmp_path, check=False)
-        assert_one_line_error(proc, fragment)
+        assert_user_error(WHY, "--smoke", *flags, "--out-dir", tmp_path, fragments=(fragment,))
         assert not (tmp_path / "smoke-why-attention" / "metrics.json").exists()
 
 

@@ -7,7 +7,7 @@ import unicodedata
 
 import numpy as np
 import pytest
-from conftest import ROOT, assert_one_line_error, read_json, run_script
+from conftest import ROOT, assert_one_line_error, assert_user_error, read_json, run_script
 from tensorboard_events import scalars
 
 from shared.lm import metrics, scoring, text
@@ -201,20 +201,18 @@ def test_bad_inputs(tmp_path, smoke_run):
     assert_one_line_error(run_script(TRAIN, "--smoke", "--data", tmp_path / "empty.txt",
                                      "--out-dir", tmp_path, check=False), "empty")
     (tmp_path / "latin.txt").write_bytes("se\xf1or ".encode("latin-1") * 100)
-    assert_one_line_error(run_script(TRAIN, "--smoke", "--data", tmp_path / "latin.txt",
-                                     "--out-dir", tmp_path, check=False), "not UTF-8")
+    assert_user_error(TRAIN, "--smoke", "--data", tmp_path / "latin.txt", "--out-dir", tmp_path,
+                      fragments=("not UTF-8",))
     (tmp_path / "short.txt").write_text("To be, or not to be.\n", encoding="utf-8")
-    assert_one_line_error(run_script(TRAIN, "--smoke", "--data", tmp_path / "short.txt",
-                                     "--out-dir", tmp_path, check=False), "too short")
-    assert_one_line_error(run_script(TRAIN, "--smoke", "--vocab-size", "10", "--out-dir",
-                                     tmp_path, check=False), "too small to be useful")
+    assert_user_error(TRAIN, "--smoke", "--data", tmp_path / "short.txt", "--out-dir", tmp_path,
+                      fragments=("too short",))
+    assert_user_error(TRAIN, "--smoke", "--vocab-size", "10", "--out-dir", tmp_path,
+                      fragments=("too small to be useful",))
     run, _ = smoke_run
-    assert_one_line_error(run_script(TRAIN, "--smoke", "--resume", "--hidden-size", "48",
-                                     "--out-dir", run.parent, "--run-name", "smoke", check=False),
-                          "different model config")
-    assert_one_line_error(run_script(TRAIN, "--smoke", "--resume", "--corpus", "full",
-                                     "--out-dir", run.parent, "--run-name", "smoke", check=False),
-                          "different vocab")
+    assert_user_error(TRAIN, "--smoke", "--resume", "--hidden-size", "48", "--out-dir", run.parent,
+                      "--run-name", "smoke", fragments=("different model config",))
+    assert_user_error(TRAIN, "--smoke", "--resume", "--corpus", "full", "--out-dir", run.parent,
+                      "--run-name", "smoke", fragments=("different vocab",))
     # A refused resume leaves the run as it was: its own tokenizer and settings.
     assert read_json(run / "config.json")["corpus"] == "tiny"
     assert "tokenizer best.pt was trained with" not in run_script(
@@ -224,5 +222,4 @@ def test_bad_inputs(tmp_path, smoke_run):
     mixed.mkdir()
     shutil.copy(run / "best.pt", mixed / "best.pt")
     tok.train_tokenizer("something else entirely\n", 50, 1).save(str(mixed / "tokenizer.json"))
-    assert_one_line_error(run_script(SAMPLE, "--run-dir", mixed, check=False),
-                          "not the tokenizer best.pt was trained with")
+    assert_user_error(SAMPLE, "--run-dir", mixed, fragments=("not the tokenizer best.pt was trained with",))

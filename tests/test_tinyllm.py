@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 import torch
-from conftest import ROOT, assert_one_line_error, read_json, run_script
+from conftest import ROOT, assert_one_line_error, assert_user_error, read_json, run_script
 from tensorboard_events import scalars
 
 from shared.lm import loop, scoring, text, tokens
@@ -176,7 +176,8 @@ def test_ctrl_c_saves_and_resume_matches_an_uninterrupted_run(tmp_path):
         read_json(tmp_path / "whole" / "history.json")["train_loss"]
 
 
-# ---- bad input: one line on stderr, exit status 2 ---------------------------------------
+# ---- bad input: a one-line UserError (as a subprocess, one line on stderr and exit status 2, -
+# ---- in test_empty_data_file and test_missing_checkpoint_for_sample) -------------------------
 
 def test_empty_data_file(tmp_path):
     (tmp_path / "empty.txt").write_text("", encoding="utf-8")
@@ -187,21 +188,18 @@ def test_empty_data_file(tmp_path):
 
 def test_non_utf8_data_file(tmp_path):
     (tmp_path / "latin.txt").write_bytes("Ma\xf1ana ser\xe1 otro d\xeda. ".encode("latin-1") * 50)
-    proc = run_script(TRAIN, "--smoke", "--data", tmp_path / "latin.txt", "--out-dir", tmp_path,
-                      check=False)
-    assert_one_line_error(proc, "not UTF-8")
+    assert_user_error(TRAIN, "--smoke", "--data", tmp_path / "latin.txt", "--out-dir", tmp_path,
+                      fragments=("not UTF-8",))
 
 
 def test_text_shorter_than_sequence(tmp_path):
     (tmp_path / "short.txt").write_text("To be, or not to be.\n", encoding="utf-8")
-    proc = run_script(TRAIN, "--smoke", "--data", tmp_path / "short.txt", "--out-dir", tmp_path,
-                      check=False)
-    assert_one_line_error(proc, "21 characters", "--seq-len")
+    assert_user_error(TRAIN, "--smoke", "--data", tmp_path / "short.txt", "--out-dir", tmp_path,
+                      fragments=("21 characters", "--seq-len"))
     # Long enough for one batch of training, but its validation 10% is shorter than --seq-len.
     (tmp_path / "medium.txt").write_text("abcdefghij" * 60, encoding="utf-8")
-    proc = run_script(TRAIN, "--smoke", "--data", tmp_path / "medium.txt", "--batch-size", "2",
-                      "--seq-len", "64", "--out-dir", tmp_path, check=False)
-    assert_one_line_error(proc, "validation text", "--seq-len")
+    assert_user_error(TRAIN, "--smoke", "--data", tmp_path / "medium.txt", "--batch-size", "2",
+                      "--seq-len", "64", "--out-dir", tmp_path, fragments=("validation text", "--seq-len"))
 
 
 def test_own_text_file_trains(tmp_path):
@@ -217,14 +215,14 @@ def test_own_text_file_trains(tmp_path):
 
 def test_prompt_with_unseen_characters(smoke_run):
     run, _ = smoke_run
-    proc = run_script(SAMPLE, "--checkpoint", run / "best.pt", "--prompt", "KING€:", check=False)
-    assert_one_line_error(proc, "never saw", "'€'")
+    assert_user_error(SAMPLE, "--checkpoint", run / "best.pt", "--prompt", "KING€:",
+                      fragments=("never saw", "'€'"))
 
 
 def test_bad_sampling_settings(smoke_run):
     run, _ = smoke_run
-    proc = run_script(SAMPLE, "--checkpoint", run / "best.pt", "--temperature", "0", check=False)
-    assert_one_line_error(proc, "--temperature must be positive")
+    assert_user_error(SAMPLE, "--checkpoint", run / "best.pt", "--temperature", "0",
+                      fragments=("--temperature must be positive",))
 
 
 def test_missing_checkpoint_for_sample(tmp_path):
@@ -235,17 +233,16 @@ def test_missing_checkpoint_for_sample(tmp_path):
 def test_resume_refuses_other_model_or_vocabulary(smoke_run, tmp_path):
     run, _ = smoke_run
     out = run.parent
-    proc = run_script(TRAIN, "--smoke", "--resume", "--hidden-size", "32", "--out-dir", out,
-                      "--run-name", "smoke", check=False)
-    assert_one_line_error(proc, "different model config", "hidden_size: 64 in checkpoint, 32 now")
+    assert_user_error(TRAIN, "--smoke", "--resume", "--hidden-size", "32", "--out-dir", out,
+                      "--run-name", "smoke",
+                      fragments=("different model config", "hidden_size: 64 in checkpoint, 32 now"))
     # Same vocabulary size, different characters: only the vocabulary check can catch it.
     (tmp_path / "abc.txt").write_text("abc abc cab\n" * 300, encoding="utf-8")
     (tmp_path / "abd.txt").write_text("abd abd dab\n" * 300, encoding="utf-8")
     run_script(TRAIN, "--smoke", "--max-steps", "5", "--data", tmp_path / "abc.txt",
                "--out-dir", tmp_path, "--run-name", "abc")
-    proc = run_script(TRAIN, "--smoke", "--resume", "--data", tmp_path / "abd.txt",
-                      "--out-dir", tmp_path, "--run-name", "abc", check=False)
-    assert_one_line_error(proc, "different vocab", "only now: 'd'")
-    proc = run_script(TRAIN, "--smoke", "--resume", "--out-dir", tmp_path, "--run-name", "none",
-                      check=False)
-    assert_one_line_error(proc, "no checkpoint at")
+    assert_user_error(TRAIN, "--smoke", "--resume", "--data", tmp_path / "abd.txt",
+                      "--out-dir", tmp_path, "--run-name", "abc",
+                      fragments=("different vocab", "only now: 'd'"))
+    assert_user_error(TRAIN, "--smoke", "--resume", "--out-dir", tmp_path, "--run-name", "none",
+                      fragments=("no checkpoint at",))
