@@ -148,6 +148,24 @@ def test_adapter_round_trip_and_wrong_base(tiny, tmp_path):
         decoder.load_adapter(other, tmp_path / "adapter", other_base)
 
 
+def test_a_kept_copy_loads_as_the_same_model(tiny, tmp_path):
+    """keep_copy (what the first load of the bundled model writes) round-trips: the same weights,
+    the output layer still tied to the embedding, the same tokens; a copy that another process
+    put there first is left as it is, and no scratch folder stays behind."""
+    tokenizer, lm, _ = decoder.load(str(tiny["model"]))
+    assert decoder.keep_copy(tokenizer, lm, tmp_path / "copy")
+    tokenizer2, lm2, _ = decoder.load(str(tmp_path / "copy"))
+    reference = tiny_llama(len(tokenizer))  # built again here, not read from any file
+    for name, weight in reference.state_dict().items():
+        assert torch.equal(lm2.state_dict()[name], weight), name
+    assert lm2.lm_head.weight.data_ptr() == lm2.model.embed_tokens.weight.data_ptr()
+    assert tokenizer2(TEXT)["input_ids"] == tokenizer(TEXT)["input_ids"]
+    assert decoder.keep_copy(tokenizer, tiny_llama(len(tokenizer), width=48), tmp_path / "copy")
+    _, lm3, _ = decoder.load(str(tmp_path / "copy"))
+    assert lm3.config.hidden_size == 32  # the first copy stayed
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["copy"]
+
+
 def run_decoder(*args, check=True):
     return run_script("LLMind/decoder/train.py", *map(str, args), check=check, timeout=300)
 
@@ -228,9 +246,18 @@ def test_bad_input_is_one_line(tiny, tmp_path, monkeypatch):
 
 
 @pytest.mark.slow
-def test_smoke_on_the_real_smollm2(tmp_path):
-    """The bundled 93 MB package end to end: load, score, sample, two LoRA steps, adapter."""
-    run_decoder("--smoke", "--out-dir", tmp_path, "--no-tensorboard")
+def test_smoke_on_the_real_smollm2(tmp_path, monkeypatch):
+    """The bundled 93 MB package end to end: load, score, sample, two LoRA steps, adapter; the
+    first load keeps the de-quantized model, and sample.py then reads that copy as the same
+    base model (the adapter is accepted)."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # no copy yet: de-quantize
+    first = run_decoder("--smoke", "--out-dir", tmp_path, "--no-tensorboard")
+    copy = tmp_path / "cache" / "llm-roadmap" / decoder.float32_copy().name
+    assert f"kept the de-quantized model in {copy}" in first.stdout
+    assert {p.name for p in copy.iterdir()} >= {"model.safetensors", "config.json", "tokenizer.json"}
+    again = run_script("LLMind/decoder/sample.py", "--adapter", tmp_path / "smoke" / "adapter",
+                       "--length", 5)
+    assert again.stdout.startswith("KING HENRY IV:") and "kept the" not in again.stdout
     assert not (tmp_path / "smoke" / "tensorboard").exists()
     metrics = read_json(tmp_path / "smoke" / "metrics.json")
     assert metrics["base"]["params"] == 134_515_008

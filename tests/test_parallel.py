@@ -112,34 +112,23 @@ def test_bad_runtime_settings_are_one_line_errors(tmp_path):
 
 
 @pytest.mark.slow
-def test_two_processes_match_one_and_rank_zero_alone_writes(tmp_path):
-    common = ["--smoke", "--threads", "1", "--out-dir", tmp_path]
-    run_script(TINY, *common, "--run-name", "one")
-    proc = torchrun(TINY, *common, "--run-name", "two")
-    one, two = read_json(tmp_path / "one" / "metrics.json"), read_json(tmp_path / "two" / "metrics.json")
-    assert two["processes"] == 2 and one["processes"] == 1
-    assert two["val_loss"] == pytest.approx(one["val_loss"], abs=TOLERANCE)
-    assert two["steps"] == one["steps"]
-    history = read_json(tmp_path / "two" / "history.json")
-    assert history["val_loss"] == pytest.approx(read_json(tmp_path / "one" / "history.json")["val_loss"],
-                                                abs=TOLERANCE)
-    # Rank 0 alone prints and writes: one results line, the same files as one process.
-    assert proc.stdout.count("results in") == 1
-    assert sorted(p.name for p in (tmp_path / "two").iterdir()) == \
-        sorted(p.name for p in (tmp_path / "one").iterdir())
-
-
-@pytest.mark.slow
-def test_resume_under_two_processes(tmp_path):
-    """40 steps, then --resume to 60, under 2 processes and under 1: the same result."""
+def test_two_processes_match_one_rank_zero_alone_writes_and_resume_works(tmp_path):
+    """40 steps, then --resume to 60, under 2 processes and under 1: the same losses at every
+    evaluation, and under 2 processes rank 0 alone prints and writes (the same files as 1)."""
     for name, launch in (("two", torchrun), ("one", run_script)):
         common = ["--smoke", "--threads", "1", "--out-dir", tmp_path, "--run-name", name]
         launch(TINY, *common, "--max-steps", "40")
         proc = launch(TINY, *common, "--max-steps", "60", "--resume")
-        assert proc.stdout.count("resuming") == 1
+        assert proc.stdout.count("resuming") == 1 and proc.stdout.count("results in") == 1
     one, two = read_json(tmp_path / "one" / "metrics.json"), read_json(tmp_path / "two" / "metrics.json")
+    assert two["processes"] == 2 and one["processes"] == 1
     assert one["steps"] == two["steps"] == 60
     assert two["val_loss"] == pytest.approx(one["val_loss"], abs=TOLERANCE)
+    history = read_json(tmp_path / "two" / "history.json")
+    assert history["val_loss"] == pytest.approx(read_json(tmp_path / "one" / "history.json")["val_loss"],
+                                                abs=TOLERANCE)
+    assert sorted(p.name for p in (tmp_path / "two").iterdir()) == \
+        sorted(p.name for p in (tmp_path / "one").iterdir())
 
 
 GATHER = """

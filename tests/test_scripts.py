@@ -1,10 +1,13 @@
 """Every script a user runs answers --help with its description and its flags; every train
 script takes the same common flags (the consistency the roadmap promises)."""
 
+import contextlib
 import functools
+import importlib
+import io
 
 import pytest
-from conftest import run_script
+from conftest import ROOT, project_folder
 
 SCRIPTS = ["TinyLLM/train.py", "TinyLLM/sample.py", "TinyLLM/report.py", "TinyLLM/gates.py",
            "SmaLLM/train.py", "SmaLLM/sample.py", "SmaLLM/report.py",
@@ -27,9 +30,15 @@ RESUMABLE = ("TinyLLM/train.py", "SmaLLM/train.py", "CodeLLM/minigpt/train.py", 
 
 @functools.cache
 def help_of(script: str) -> str:
-    """`python <script> --help`, run once per script: both tests read it (a TensorFlow script
-    takes ten seconds just to import)."""
-    return run_script(script, "--help").stdout
+    """What `python <script> --help` prints, from the script's main(["--help"]) called in this
+    process, once per script: both tests read it, and the heavy imports (a TensorFlow script
+    takes ten seconds just to import) happen once per worker rather than once per script. That
+    each script runs as a script is checked by the stages' own subprocess tests."""
+    path, out = ROOT / script, io.StringIO()
+    with project_folder(path.parent), contextlib.redirect_stdout(out), pytest.raises(SystemExit) as end:
+        importlib.import_module(path.stem).main(["--help"])
+    assert end.value.code in (0, None)
+    return out.getvalue()
 
 
 @pytest.mark.parametrize("script", SCRIPTS)
@@ -37,6 +46,8 @@ def test_every_script_answers_help(script):
     text = help_of(script)
     assert text.startswith("usage:") and "options:" in text
     assert "-h, --help" in text
+    # and the file runs main through run_main (one-line errors) when it is run as a script
+    assert 'if __name__ == "__main__":' in (ROOT / script).read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("script", TRAIN_SCRIPTS)

@@ -57,6 +57,6 @@ class DecoderConfig(RuntimeConfig):
     run_name: str = opt("smollm2", "sub-folder of --out-dir for this run")
 
 
-SMOKE_OVERRIDES = dict(test_chars=1_500, curve_chars=400, chunk=64, context=32, steps=2, batch_size=1,
+SMOKE_OVERRIDES = dict(test_chars=600, curve_chars=200, chunk=64, context=32, steps=2, batch_size=1,
                        seq_len=32, warmup_steps=1, curve_every=1, temperatures=[0.8], sample_tokens=12,
                        run_name="smoke")

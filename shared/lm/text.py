@@ -72,10 +72,14 @@ def _is_direction(paragraph: str) -> bool:
 
 
 def _clean_line(line: str) -> str:
-    line = _INLINE_DIRECTION.sub("", line)
-    line = _MARKDOWN_ESCAPE.sub(r"\1", line)
+    # The regexes run only on lines that hold their characters: most lines are plain verse,
+    # and this runs on every line of every play each time a script loads its text.
+    if "[" in line or "_" in line or "*" in line:
+        line = _INLINE_DIRECTION.sub("", line)
+    if "\\" in line:
+        line = _MARKDOWN_ESCAPE.sub(r"\1", line)
     line = line.replace("\u2014", "--")  # Edward III uses an em dash where the others use --
-    return re.sub(r"\s+", " ", line).strip()
+    return " ".join(line.split())  # runs of whitespace become one space, none at either end
 
 
 def markdown_to_text(markdown: str) -> str:

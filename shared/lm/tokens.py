@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
 from shared.lm import text
@@ -56,7 +57,17 @@ class CharVocab:
                 f"the model never saw these characters in training: {''.join(missing)!r}; "
                 "remove them from the prompt"
             )
-        return [self.index.get(c, 0) for c in text]
+        return self.ids(text).tolist()
+
+    def ids(self, text: str) -> torch.Tensor:
+        """encode(text) as a tensor of int64, through a table indexed by code point: the same
+        ids, some ten times faster on the corpus's millions of characters."""
+        size = max(map(ord, self.chars)) + 2  # the last entry stands for every larger code point
+        table = np.zeros(size, dtype=np.int64)
+        for c, i in self.index.items():
+            table[ord(c)] = i
+        codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        return torch.from_numpy(table[np.minimum(codes, size - 1)])
 
     def decode(self, ids) -> str:
         return "".join(self.chars[i] for i in ids)
@@ -98,10 +109,8 @@ def character_data(cfg) -> CharData:
     Checks the lengths that `cfg.batch_size` and `cfg.seq_len` need."""
     parts = text.splits(cfg.corpus, cfg.data)
     vocab = CharVocab.from_text(parts.train)
-    data = CharData(vocab, torch.tensor(vocab.encode(parts.train), dtype=torch.long),
-                    torch.tensor(vocab.encode(CONTEXT + parts.validation), dtype=torch.long),
-                    torch.tensor(vocab.encode(CONTEXT + parts.test), dtype=torch.long),
-                    fingerprint(parts.test))
+    data = CharData(vocab, vocab.ids(parts.train), vocab.ids(CONTEXT + parts.validation),
+                    vocab.ids(CONTEXT + parts.test), fingerprint(parts.test))
     check_lengths(len(data.train_ids), len(data.val_ids) - 1, len(data.test_ids) - 1,
                   cfg.batch_size, cfg.seq_len, "characters")
     return data
