@@ -71,6 +71,19 @@ def assert_one_line_error(proc: subprocess.CompletedProcess, *fragments: str) ->
         assert fragment in lines[0], (fragment, lines[0])
 
 
+def call_main(script: str, *args) -> int:
+    """`<script>`'s main(args) called in this process, as its exit status: what main returns,
+    or the code of the SystemExit it raises (None counts as 0). For scripts that train nothing
+    (reports, --check), whose cost as a subprocess would be their imports alone."""
+    path = ROOT / script
+    with project_folder(path.parent):
+        try:
+            code = importlib.import_module(path.stem).main([str(a) for a in args])
+        except SystemExit as end:
+            code = end.code
+    return code or 0
+
+
 def assert_user_error(script: str, *args, fragments: tuple[str, ...] = ()) -> str:
     """`<script>`'s main(args) called in this process must stop with a UserError whose one-line
     message holds every fragment; returns the message. Cheaper than run_script for the many

@@ -5,7 +5,7 @@ import re
 
 import numpy as np
 import pytest
-from conftest import ROOT, assert_one_line_error, project_folder, read_json, run_script
+from conftest import ROOT, assert_one_line_error, call_main, project_folder, read_json, run_script
 
 from shared.prices import attribution, features, market, synthetic, windows
 from shared.runtime.errors import UserError
@@ -101,9 +101,9 @@ def test_claims_smoke_end_to_end(tmp_path):
     assert f"{pool['dm_pvalue']:.3f}" in page
     # --report --check agrees with the page it just wrote, and notices an edit.
     check = ["--report", "--check", "--smoke", "--out-dir", tmp_path, "--docs-dir", tmp_path / "docs"]
-    assert run_script("CodeLLM/compare/claims.py", *check, check=False).returncode == 0
+    assert call_main("CodeLLM/compare/claims.py", *check) == 0
     (tmp_path / "docs" / "stage3-vs-stage4.md").write_text(page.replace("verdict", "verdikt"))
-    assert run_script("CodeLLM/compare/claims.py", *check, check=False).returncode == 1
+    assert call_main("CodeLLM/compare/claims.py", *check) == 1
 
 
 def _cell(ratio, lift=None, saliency=None):
@@ -125,8 +125,7 @@ def _memory(transformer, lstm):
 
 def test_committed_claims_page_is_up_to_date():
     """docs/stage3-vs-stage4.md holds what claims.json and the GOOG comparison say."""
-    result = run_script("CodeLLM/compare/claims.py", "--report", "--check", check=False)
-    assert result.returncode == 0, result.stdout + result.stderr
+    assert call_main("CodeLLM/compare/claims.py", "--report", "--check") == 0
 
 
 def test_claim_verdicts_follow_the_numbers():

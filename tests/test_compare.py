@@ -2,14 +2,13 @@
 subprocesses), with every figure of comparison.json recomputed here from the runs'
 predictions.csv, and the write-ups' sentences checked against the numbers."""
 
-import importlib
 import json
 import shutil
 
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import ROOT, assert_one_line_error, assert_user_error, project_folder, read_json, run_script
+from conftest import ROOT, assert_one_line_error, assert_user_error, call_main, read_json, run_script
 from test_prices_forecast import reference_dm
 
 from tools.loader import load_stage_config
@@ -122,28 +121,21 @@ def test_recipes_side_by_side(smoke):
     assert "## Training recipes" not in page and "did not record the recipes" in page
 
 
-def compare_main(*args) -> None:
-    """compare.py's main(args) in this process: a report-only run trains nothing, so its cost is
-    the imports, which a subprocess would pay each time."""
-    with project_folder(ROOT / "CodeLLM" / "compare"):
-        importlib.import_module("compare").main([str(a) for a in args])
-
-
 def test_report_only_check_and_reanalyse(smoke, tmp_path):
     out, docs = tmp_path / "runs", tmp_path / "docs"
     shutil.copytree(smoke["out"], out)
     shutil.copytree(smoke["docs"], docs)
     check = ["--smoke", "--report-only", "--check", "--out-dir", out, "--docs-dir", docs]
-    compare_main(*check)  # up to date: returns, no SystemExit
+    # in this process: a report-only run trains nothing, so a subprocess would only add imports
+    assert call_main(COMPARE, *check) == 0
     page = docs / "stage3-vs-stage4.md"
     page.write_text(smoke["text"].replace("Conclusion", "Verdict"), encoding="utf-8")
-    with pytest.raises(SystemExit) as stale:
-        compare_main(*check)
-    assert stale.value.code == 1
+    assert call_main(COMPARE, *check) == 1
     # --reanalyse recomputes comparison.json from the saved runs: the same file, the same page.
     for png in (docs / "img").glob("compare-goog-*.png"):
         png.unlink()
-    compare_main("--smoke", "--report-only", "--reanalyse", "--out-dir", out, "--docs-dir", docs)
+    reanalyse = ["--smoke", "--report-only", "--reanalyse", "--out-dir", out, "--docs-dir", docs]
+    assert call_main(COMPARE, *reanalyse) == 0
     assert read_json(out / "smoke-compare-goog" / "comparison.json") == smoke["c"]
     assert page.read_text(encoding="utf-8") == smoke["text"]
     # ... and the same figures, byte for byte: `make docs` redraws them without training.

@@ -1,18 +1,16 @@
-"""Generated write-up sections must match the committed results files."""
+"""Generated write-up sections must match the committed results files (each script's --check,
+called in this process: no training, so a subprocess would only add its imports)."""
 
 import pytest
-from conftest import run_script
+from conftest import call_main
 
 
 @pytest.mark.parametrize("script", ["TinyLLM/report.py", "SmaLLM/report.py", "MemoryLLM/report.py",
                                     "CodeLLM/report.py", "LLMind/decoder/report.py", "docs/build.py"])
 def test_generated_docs_match_reference_results(script):
-    proc = run_script(script, "--check", check=False)
-    assert proc.returncode == 0, proc.stderr
+    assert call_main(script, "--check") == 0
 
 
 @pytest.mark.parametrize("ticker", ["GOOG", "MSFT"])
 def test_stage3_vs_stage4_writeups_match_their_comparisons(ticker):
-    proc = run_script("CodeLLM/compare/compare.py", "--report-only", "--check", "--ticker", ticker,
-                      check=False)
-    assert proc.returncode == 0, proc.stderr
+    assert call_main("CodeLLM/compare/compare.py", "--report-only", "--check", "--ticker", ticker) == 0

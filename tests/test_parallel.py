@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import ROOT, assert_one_line_error, read_json, run_script
+from conftest import ROOT, assert_one_line_error, assert_user_error, read_json, run_script
 
 from shared.lm import loop
 from shared.runtime import parallel
@@ -107,8 +107,8 @@ def test_mixed_precision_steps_run_on_cpu(dtype):
 def test_bad_runtime_settings_are_one_line_errors(tmp_path):
     proc = run_script(TINY, "--smoke", "--out-dir", tmp_path, "--grad-accum", "0", check=False)
     assert_one_line_error(proc, "--grad-accum must be at least 1")
-    proc = run_script(TINY, "--smoke", "--out-dir", tmp_path, "--grad-accum", "3", check=False)
-    assert_one_line_error(proc, "--batch-size 16 must be a multiple of processes x --grad-accum")
+    assert_user_error(TINY, "--smoke", "--out-dir", tmp_path, "--grad-accum", "3",
+                      fragments=("--batch-size 16 must be a multiple of processes x --grad-accum",))
 
 
 @pytest.mark.slow
