@@ -248,16 +248,18 @@ def test_bad_input_is_one_line(tiny, tmp_path, monkeypatch):
 @pytest.mark.slow
 def test_smoke_on_the_real_smollm2(tmp_path, monkeypatch):
     """The bundled 93 MB package end to end: load, score, sample, two LoRA steps, adapter; the
-    first load keeps the de-quantized model, and sample.py then reads that copy as the same
-    base model (the adapter is accepted)."""
+    first load keeps the de-quantized model, and a later load reads that copy as the same base
+    model (the adapter is accepted and samples)."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # no copy yet: de-quantize
     first = run_decoder("--smoke", "--out-dir", tmp_path, "--no-tensorboard")
     copy = tmp_path / "cache" / "llm-roadmap" / decoder.float32_copy().name
     assert f"kept the de-quantized model in {copy}" in first.stdout
     assert {p.name for p in copy.iterdir()} >= {"model.safetensors", "config.json", "tokenizer.json"}
-    again = run_script("LLMind/decoder/sample.py", "--adapter", tmp_path / "smoke" / "adapter",
-                       "--length", 5)
-    assert again.stdout.startswith("KING HENRY IV:") and "kept the" not in again.stdout
+    assert decoder.has_float32_copy()
+    tokenizer, lm, base = decoder.load("bundled")  # from the copy: about a second
+    assert base == read_json(tmp_path / "smoke" / "adapter" / "base.json")
+    tuned = decoder.load_adapter(lm, tmp_path / "smoke" / "adapter", base)
+    assert decoder.sample(tuned, tokenizer, "KING HENRY IV:", 0.8, 5, 0.95, 42).strip()
     assert not (tmp_path / "smoke" / "tensorboard").exists()
     metrics = read_json(tmp_path / "smoke" / "metrics.json")
     assert metrics["base"]["params"] == 134_515_008

@@ -86,11 +86,11 @@ class Study:
     tensorboard: bool = False  # live curves for every run: dozens of event folders, so asked for
 
 
-# Every part once, in few runs (16): one window for the speed part, one subset for the data part.
+# Every part once, in few runs (15): one window for the speed part, one subset for the data part.
 SMOKE = dict(days=700, lags=(5,), short_window=20, long_lags=(30,), long_window=40,
              long_models=("torch-lstm", "patched"), models=("torch-lstm", "transformer"),
              speed_lag=5, data_lag=5,
-             speed_windows=(40,), sizes=(100,), timing_epochs=2,
+             speed_windows=(20,), sizes=(100,), timing_epochs=2,
              pool_flags=("--start", "2009-06-01"), seeds=1, epochs=2, smoke=True, flags=["--smoke"])
 
 
