@@ -19,6 +19,8 @@ SCRIPTS = ["TinyLLM/train.py", "TinyLLM/sample.py", "TinyLLM/report.py", "TinyLL
            "LLMind/train.py", "LLMind/predict.py", "LLMind/report.py", "LLMind/tokenizer_quest.py",
            "LLMind/tune.py", "LLMind/decoder/train.py", "LLMind/decoder/sample.py",
            "LLMind/decoder/report.py",
+           "TinyLLM/exercises.py", "SmaLLM/exercises.py", "MemoryLLM/exercises.py", "CodeLLM/exercises.py",
+           "LLMind/exercises.py",
            "benchmarks/run.py", "docs/build.py", "templates/new_stage.py"]
 TRAIN_SCRIPTS = [s for s in SCRIPTS if s.endswith("train.py")]
 COMMON_FLAGS = ("--seed", "--device", "--out-dir", "--run-name", "--smoke")
