@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import importlib
+import io
 import json
 import os
 import subprocess
@@ -82,6 +85,19 @@ def call_main(script: str, *args) -> int:
         except SystemExit as end:
             code = end.code
     return code or 0
+
+
+@functools.cache
+def help_text(script: str) -> str:
+    """What `python <script> --help` prints, from the script's main(["--help"]) called in this
+    process, once per script and worker: the heavy imports (a TensorFlow script takes ten
+    seconds just to import) are paid once per worker rather than once per check. That each
+    script runs as a script is checked by the stages' own subprocess tests."""
+    path, out = ROOT / script, io.StringIO()
+    with project_folder(path.parent), contextlib.redirect_stdout(out), pytest.raises(SystemExit) as end:
+        importlib.import_module(path.stem).main(["--help"])
+    assert end.value.code in (0, None)
+    return out.getvalue()
 
 
 def assert_user_error(script: str, *args, fragments: tuple[str, ...] = ()) -> str:

@@ -8,10 +8,12 @@ import pandas as pd
 import pytest
 import torch
 from conftest import ROOT, assert_one_line_error, assert_user_error, read_json, run_script
+from reloaded_runs import assert_reloaded_run_predicts
 
 from CodeLLM import blocks
 
 from shared.prices import features, market
+from shared.runtime import files
 
 from tools.loader import load_stage_config
 
@@ -146,6 +148,18 @@ def test_predict_loads_the_saved_model(smoke_run, tmp_path):
     assert lines[0].startswith("last day in the data: 2013-03-01")
     assert lines[1].startswith("2013-03-04  forecast close")
     assert 500 < float(lines[2].split()[-1]) < 1200
+    # The saved model.pt and preprocessing.json give the forecasts the run made in memory, and
+    # the next day's forecast above (tests/reloaded_runs.py).
+    model_py = load_stage_config(ROOT / "CodeLLM" / "forecaster" / "model.py")
+    checkpoint = files.load_checkpoint(run / "model.pt")
+    model = model_py.build_model(checkpoint["model_config"])
+    model.load_state_dict(checkpoint["model_state"])
+    model.eval()
+
+    def predict(x):
+        with torch.no_grad():
+            return model(torch.from_numpy(x)).numpy()
+    assert_reloaded_run_predicts(run, "model.pt", predict, lines[1])
     assert_one_line_error(run_script(PREDICT, "--run-dir", tmp_path, check=False),
                           "no model.pt")
     assert_user_error(PREDICT, "--run-dir", run, "--days", "0", fragments=("--days must be at least 1",))

@@ -8,7 +8,15 @@ import math
 import numpy as np
 import pytest
 import torch
-from conftest import ROOT, assert_one_line_error, assert_user_error, project_folder, read_json, run_script
+from conftest import (
+    ROOT,
+    assert_one_line_error,
+    assert_user_error,
+    call_main,
+    project_folder,
+    read_json,
+    run_script,
+)
 
 from shared.lm import text
 from shared.runtime import files
@@ -213,7 +221,6 @@ def test_more_bad_input_stops_before_anything_is_written(args, fragments, tmp_pa
 
 
 def test_committed_readme_section_matches_the_reference_run():
-    proc = run_script(GENRE, "--report", "--check", check=False)
-    assert proc.returncode == 0, proc.stderr
+    assert call_main(GENRE, "--report", "--check") == 0
     m = read_json(MINIGPT / "results" / "reference-genre" / "metrics.json")
     assert not m["settings"]["smoke"] and (MINIGPT / "results" / "reference-genre" / "genre.png").is_file()

@@ -6,6 +6,7 @@ import shutil
 
 import pytest
 from conftest import ROOT, assert_one_line_error, assert_user_error, read_json, run_script
+from reloaded_runs import assert_reloaded_run_predicts
 
 from shared.prices import market
 
@@ -72,15 +73,29 @@ def test_smoke_writes_live_curves(smoke_run):
         assert [value for _, value in found["epoch_loss"]] == pytest.approx(history[key], rel=1e-6)
 
 
-def test_predict_next_business_days(smoke_run):
-    run, _ = smoke_run
-    proc = run_script(PREDICT, "--run-dir", run, "--days", "2")
-    lines = proc.stdout.strip().splitlines()
+@pytest.fixture(scope="module")
+def next_days(smoke_run):
+    """What `predict.py --days 2` prints for the smoke run."""
+    return run_script(PREDICT, "--run-dir", smoke_run[0], "--days", "2").stdout
+
+
+def test_predict_next_business_days(next_days):
+    lines = next_days.strip().splitlines()
     assert lines[0].startswith("last day in the data: 2013-03-01")  # a Friday
     assert lines[1].startswith("2013-03-04  forecast close")  # the next business day
     assert lines[2].startswith("2013-03-05  forecast close")
-    assert "uncertainty" in proc.stdout
+    assert "uncertainty" in next_days
     assert 500 < float(lines[1].split()[-1]) < 1200
+
+
+def test_reloaded_run_predicts_what_training_predicted(smoke_run, next_days):
+    """The saved model.keras and preprocessing.json give the forecasts the run made in memory
+    (tests/reloaded_runs.py), and predict.py's forecast for the next day."""
+    keras = pytest.importorskip("keras")
+    load_stage_config(ROOT / "MemoryLLM" / "model.py")  # registers its attention layer
+    model = keras.saving.load_model(smoke_run[0] / "model.keras", safe_mode=True)
+    assert_reloaded_run_predicts(smoke_run[0], "model.keras", lambda x: model.predict(x, verbose=0),
+                                 next_days.strip().splitlines()[1])
 
 
 def test_predict_refuses_another_feature_set(smoke_run, tmp_path):

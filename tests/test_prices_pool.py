@@ -5,7 +5,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from conftest import assert_one_line_error, read_json, run_script
+from conftest import assert_user_error, read_json, run_script
 from sklearn.preprocessing import StandardScaler
 
 from shared.prices import data, features, forecast, market, windows
@@ -122,9 +122,9 @@ def test_pool_errors():
     ("GOOG", ("--pool GOOG", "main --ticker")),
 ])
 def test_pool_errors_are_one_line(tmp_path, pool, fragments):
-    proc = run_script("CodeLLM/forecaster/train.py", "--smoke", "--pool", pool, "--out-dir", tmp_path,
-                      check=False)
-    assert_one_line_error(proc, *fragments)
+    # in this process: test_prices_checks checks train.py's one-line printing as a subprocess
+    assert_user_error("CodeLLM/forecaster/train.py", "--smoke", "--pool", pool, "--out-dir", tmp_path,
+                      fragments=fragments)
 
 
 def test_train_windows_keep_the_last_n(plain):

@@ -1,6 +1,7 @@
 """Loading a file never runs code (issue 22): a crafted checkpoint or an old pickle of the
 preprocessing is refused with one line and does nothing, and the safe formats round-trip
-exactly (the checkpoint round trip itself is in test_runtime_files.py).
+exactly (the checkpoint round trip itself is in test_runtime_files.py; that a reloaded
+forecasting run predicts what it predicted before saving, in test_codellm and test_memoryllm).
 
 The crafted files below hold an object whose unpickling calls open(marker, "w"): a harmless
 stand-in for any code. Each test first shows that the project refuses it and that the marker
@@ -13,16 +14,14 @@ import json
 import pickle  # only to build the malicious files this module tests against
 
 import numpy as np
-import pandas as pd
 import pytest
 import torch
-from conftest import ROOT, assert_one_line_error, run_script
+from conftest import assert_one_line_error, run_script
+from reloaded_runs import goog_dataset
 
-from shared.prices import features, market, windows
+from shared.prices import features, windows
 from shared.runtime import files
 from shared.runtime.errors import UserError
-
-from tools.loader import load_stage_config
 
 
 class CreatesFile:
@@ -46,12 +45,6 @@ def assert_armed_checkpoint(path, marker):
     assert not marker.exists()
     torch.load(path, weights_only=False)  # the unsafe load the project no longer does
     assert marker.exists()
-
-
-def goog_dataset(lookback=20, horizon=1):
-    frame = features.add_indicators(market.load_prices())
-    return frame, windows.make_dataset(frame, lookback, "return", features.FEATURES,
-                                       horizon=horizon)
 
 
 # ---- checkpoints -----------------------------------------------------------------------------
@@ -145,55 +138,3 @@ def test_bad_preprocessing_files_are_one_line_errors(tmp_path):
                                                            for k, v in good["feature_scaler"].items()}}))
     with pytest.raises(UserError, match="has a feature scaler for 19 features, not 20"):
         windows.load_preprocessing(tmp_path, "model.pt")
-
-
-# ---- a reloaded run predicts what the run predicted before saving ----------------------------
-
-def reloaded_codellm(run):
-    model_py = load_stage_config(ROOT / "CodeLLM" / "forecaster" / "model.py")
-    checkpoint = files.load_checkpoint(run / "model.pt")
-    model = model_py.build_model(checkpoint["model_config"])
-    model.load_state_dict(checkpoint["model_state"])
-    model.eval()
-
-    def predict(x):
-        with torch.no_grad():
-            return model(torch.from_numpy(x)).numpy()
-    return predict
-
-
-def reloaded_memoryllm(run):
-    keras = pytest.importorskip("keras")
-    load_stage_config(ROOT / "MemoryLLM" / "model.py")  # registers its attention layer
-    model = keras.saving.load_model(run / "model.keras", safe_mode=True)
-    return lambda x: model.predict(x, verbose=0)
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize(("stage", "reload"), [("CodeLLM/forecaster", reloaded_codellm),
-                                               ("MemoryLLM", reloaded_memoryllm)])
-def test_reloaded_run_predicts_what_training_predicted(tmp_path, stage, reload):
-    """train.py --smoke writes its test-day forecasts (made with the in-memory model and
-    scalers) to predictions.csv; the saved model plus preprocessing.json, rebuilt from the
-    raw prices, gives the same forecasts. Then predict.py, which reads the files, agrees
-    with tomorrow's forecast made here from freshly fitted (the in-memory) scalers."""
-    run_script(f"{stage}/train.py", "--smoke", "--out-dir", tmp_path, "--run-name", "smoke")
-    run = tmp_path / "smoke"
-    prep = windows.load_preprocessing(run, "model.pt" if stage.startswith("CodeLLM") else "model.keras")
-    frame, data = goog_dataset(lookback=prep["lookback"], horizon=prep["horizon"])
-    scaled = prep["feature_scaler"].transform(frame[prep["features"]].to_numpy(dtype=np.float64))
-    starts = np.flatnonzero(frame.index.isin(data.test.dates)) - prep["lookback"]
-    x = np.stack([scaled[s : s + prep["lookback"]] for s in starts]).astype(np.float32)
-    assert np.array_equal(x, data.test.x)  # the windows, rebuilt with the reloaded scaler
-    predict = reload(run)
-    closes = windows.to_price(predict(x).reshape(len(x), -1)[:, 0], data.test.prev_close,
-                              prep["target_scaler"], prep["target"])
-    saved = pd.read_csv(run / "predictions.csv")
-    np.testing.assert_allclose(closes, saved["seed_42"], rtol=1e-12)
-
-    window = windows.latest_window(frame, data.feature_scaler, data.features, prep["lookback"])
-    tomorrow = windows.to_price(predict(window).reshape(1, -1)[:, 0], frame["close"].iloc[-1:],
-                                data.target_scaler, data.target)
-    lines = run_script(f"{stage}/predict.py", "--run-dir", run, "--days", "1").stdout.splitlines()
-    forecast = next(line for line in lines if "forecast close" in line)
-    assert forecast.startswith("2013-03-04") and float(forecast.split()[-1]) == round(tomorrow[0], 2)

@@ -1,21 +1,17 @@
 """Every script a user runs answers --help with its description and its flags; every train
 script takes the same common flags (the consistency the roadmap promises)."""
 
-import contextlib
-import functools
-import importlib
-import io
-
 import pytest
-from conftest import ROOT, project_folder
+from conftest import ROOT, help_text
 
 SCRIPTS = ["TinyLLM/train.py", "TinyLLM/sample.py", "TinyLLM/report.py", "TinyLLM/gates.py",
            "SmaLLM/train.py", "SmaLLM/sample.py", "SmaLLM/report.py",
            "MemoryLLM/train.py", "MemoryLLM/predict.py", "MemoryLLM/report.py",
            "CodeLLM/forecaster/train.py", "CodeLLM/forecaster/predict.py", "CodeLLM/report.py",
            "CodeLLM/compare/compare.py", "CodeLLM/minigpt/train.py", "CodeLLM/minigpt/sample.py",
-           "CodeLLM/minigpt/recall.py",
-           "CodeLLM/seq2seq/train.py",
+           "CodeLLM/minigpt/recall.py", "CodeLLM/minigpt/budgets.py", "CodeLLM/minigpt/sweep.py",
+           "CodeLLM/minigpt/genre.py", "CodeLLM/compare/claims.py",
+           "CodeLLM/seq2seq/train.py", "CodeLLM/seq2seq/why_attention.py",
            "LLMind/train.py", "LLMind/predict.py", "LLMind/report.py", "LLMind/tokenizer_quest.py",
            "LLMind/tune.py", "LLMind/decoder/train.py", "LLMind/decoder/sample.py",
            "LLMind/decoder/report.py",
@@ -30,22 +26,9 @@ RESUMABLE = ("TinyLLM/train.py", "SmaLLM/train.py", "CodeLLM/minigpt/train.py", 
              "LLMind/decoder/train.py")
 
 
-@functools.cache
-def help_of(script: str) -> str:
-    """What `python <script> --help` prints, from the script's main(["--help"]) called in this
-    process, once per script: both tests read it, and the heavy imports (a TensorFlow script
-    takes ten seconds just to import) happen once per worker rather than once per script. That
-    each script runs as a script is checked by the stages' own subprocess tests."""
-    path, out = ROOT / script, io.StringIO()
-    with project_folder(path.parent), contextlib.redirect_stdout(out), pytest.raises(SystemExit) as end:
-        importlib.import_module(path.stem).main(["--help"])
-    assert end.value.code in (0, None)
-    return out.getvalue()
-
-
 @pytest.mark.parametrize("script", SCRIPTS)
 def test_every_script_answers_help(script):
-    text = help_of(script)
+    text = help_text(script)
     assert text.startswith("usage:") and "options:" in text
     assert "-h, --help" in text
     # and the file runs main through run_main (one-line errors) when it is run as a script
@@ -54,8 +37,8 @@ def test_every_script_answers_help(script):
 
 @pytest.mark.parametrize("script", TRAIN_SCRIPTS)
 def test_train_scripts_share_the_common_flags(script):
-    help_text = help_of(script)
+    text = help_text(script)
     expected = (COMMON_FLAGS + (() if script.startswith("MemoryLLM") else PYTORCH_FLAGS)
                 + (("--resume",) if script in RESUMABLE else ()))
-    missing = [flag for flag in expected if flag not in help_text]
+    missing = [flag for flag in expected if flag not in text]
     assert not missing, f"{script} lacks {missing}"

@@ -8,7 +8,16 @@ import math
 
 import pytest
 import torch
-from conftest import ROOT, assert_one_line_error, assert_user_error, project_folder, read_json, run_script
+from conftest import (
+    ROOT,
+    assert_one_line_error,
+    assert_user_error,
+    call_main,
+    help_text,
+    project_folder,
+    read_json,
+    run_script,
+)
 from tensorboard_events import scalars
 
 from tools.loader import load_stage_config
@@ -183,7 +192,7 @@ def test_bad_settings_get_one_line_errors(tmp_path):
 
 
 def test_report_is_up_to_date_and_notices_an_edit(tmp_path):
-    assert run_script(TRAIN, "--report", "--check", check=False).returncode == 0
+    assert call_main(TRAIN, "--report", "--check") == 0
     page = tmp_path / "page.md"
     page.write_text("<!-- begin: seq2seq-results -->\nold\n<!-- end: seq2seq-results -->\n")
     with project_folder(SEQ2SEQ):  # train.py imports its neighbours, report() why_attention.py
@@ -352,11 +361,10 @@ def test_why_attention_bad_lengths_get_one_line_errors(tmp_path):
 
 
 def test_why_attention_report_is_up_to_date():
-    assert run_script(WHY, "--report", "--check", check=False).returncode == 0
+    assert call_main(WHY, "--report", "--check") == 0
 
 
 def test_why_attention_answers_help():
-    proc = run_script(WHY, "--help")
-    assert proc.stdout.startswith("usage:")
+    text = help_text(WHY)
     for flag in ("--seeds", "--reverse-train-words", "--translate-test-words", "--smoke", "--steps"):
-        assert flag in proc.stdout, flag
+        assert flag in text, flag
