@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 import torch
-from conftest import ROOT, assert_one_line_error, assert_user_error, read_json, run_script
+from conftest import ROOT, assert_one_line_error, assert_user_error, call_main, read_json, run_script
 from tensorboard_events import scalars
 
 from shared.lm import loop, scoring, text, tokens
@@ -70,15 +70,16 @@ def test_test_text_is_scored_with_the_checkpoint_validation_chose(smoke_run):
     assert n == m["test_tokens"] and nats / n == pytest.approx(m["test_loss"], rel=1e-6)
 
 
-def test_sample_from_checkpoint(smoke_run):
+def test_sample_from_checkpoint(smoke_run, capsys):
     run, _ = smoke_run
     proc = run_script(SAMPLE, "--checkpoint", run / "best.pt", "--prompt", "KING:",
                       "--length", "80", "--top-k", "10", "--seed", "3")
     assert proc.stdout.startswith("KING:")
     assert len(proc.stdout.rstrip("\n")) >= len("KING:") + 60  # 80 chars, minus trailing newlines
-    again = run_script(SAMPLE, "--checkpoint", run / "best.pt", "--prompt", "KING:",
-                       "--length", "80", "--top-k", "10", "--seed", "3")
-    assert again.stdout == proc.stdout  # same seed, same text
+    # same seed, same text (here called in this process: nothing else decides the text)
+    call_main(SAMPLE, "--checkpoint", run / "best.pt", "--prompt", "KING:", "--length", "80", "--top-k",
+              "10", "--seed", "3")
+    assert capsys.readouterr().out == proc.stdout
     # `cd TinyLLM && python sample.py` works as well as running it from the repository root.
     inside = run_script(SAMPLE, "--checkpoint", run / "best.pt", "--prompt", "KING:",
                         "--length", "80", "--top-k", "10", "--seed", "3", cwd=ROOT / "TinyLLM")
